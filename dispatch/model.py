@@ -97,9 +97,7 @@ def check_coordinate(lat: float, lon: float, *, source: str | None = None) -> No
     """Raise `InputError` unless ``lat`` and ``lon`` are finite WGS84 degrees in range."""
     if not (math.isfinite(lat) and -90.0 <= lat <= 90.0):
         hint = " (latitude and longitude swapped?)" if -180.0 <= lat <= 180.0 else ""
-        raise InputError(
-            f"latitude {lat!r} is outside -90..90{hint}", source=source, field="lat"
-        )
+        raise InputError(f"latitude {lat!r} is outside -90..90{hint}", source=source, field="lat")
     if not (math.isfinite(lon) and -180.0 <= lon <= 180.0):
         raise InputError(f"longitude {lon!r} is outside -180..180", source=source, field="lon")
 
@@ -233,6 +231,12 @@ class Team:
                     f"unknown status {self.status!r}", source=source, field="status"
                 ) from None
         check_coordinate(self.lat, self.lon, source=source)
+        if self.kind is TeamKind.CIT_OFFICER and not self.cit:
+            raise InputError(
+                "a cit_officer team must be CIT certified (cit = true); use kind 'patrol'",
+                source=source,
+                field="cit",
+            )
         if self.kind is TeamKind.CLINICIAN and self.cit:
             raise InputError(
                 "a clinician-only team has no officer to hold CIT certification",

@@ -1,0 +1,285 @@
+"""`Matcher`: the one set of dispatch rules, used by CAD integrations and the simulator alike.
+
+Pure: no clock, no I/O, no global state. Every answer is a few vector operations on one
+travel-time row: mask the teams that may go, add tier offsets and CIT penalties, take the
+minimum. Ties break on team id (the fleet is sorted by id), so the same input always gives the
+same answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from dispatch.match.explain import Alternative, Recommendation, Verdict, format_minutes
+from dispatch.match.fleet import Fleet
+from dispatch.match.rules import TIER_GAP_S, RuleSet, default_rules
+from dispatch.model import Call, ReasonCode, RiskLevel, Team
+from dispatch.travel import TravelTimes
+
+if TYPE_CHECKING:
+    from dispatch.match.assign import Assignment
+
+FloatArray = npt.NDArray[np.float64]
+
+
+class Choice(NamedTuple):
+    """The bare answer of `Matcher.best`, for hot loops.
+
+    ``row`` is the fleet row of the chosen team or -1; ``tier`` its tier index or -1;
+    ``reason`` is set whenever the choice is not a specialist.
+    """
+
+    row: int
+    eta_s: float
+    tier: int
+    specialist: bool
+    reason: ReasonCode | None
+
+
+class Scores(NamedTuple):
+    """Per-team working columns of one decision (kept for explanations and assignment)."""
+
+    eta_s: FloatArray
+    tier: npt.NDArray[np.int16]
+    penalty_s: FloatArray
+    eligible: npt.NDArray[np.bool_]
+    specialist: npt.NDArray[np.bool_]
+    ok: npt.NDArray[np.bool_]
+    score: FloatArray
+
+
+class Matcher:
+    """Recommends teams for calls under a `RuleSet`, with travel times from a `TravelTimes`.
+
+    Parameters
+    ----------
+    travel
+        The travel-time oracle.
+    rules
+        Dispatch rules; `default_rules` when omitted.
+    alternatives
+        How many contenders and how many excluded teams an explanation lists.
+
+    Examples
+    --------
+    >>> from dispatch import Call, Team, TeamKind
+    >>> from dispatch.match import Matcher
+    >>> from dispatch.travel import TravelTimes
+    >>> matcher = Matcher(TravelTimes.straight_line(speed_kph=36, circuity=1.0))
+    >>> teams = [Team("CR1", TeamKind.CO_RESPONDER, 38.627, -90.199, cit=True),
+    ...          Team("CR2", TeamKind.CO_RESPONDER, 38.640, -90.250, cit=True)]
+    >>> rec = matcher.recommend(Call("c1", 38.630, -90.200), teams)
+    >>> rec.team_id, rec.specialist, rec.reason
+    ('CR1', True, None)
+    """
+
+    def __init__(
+        self, travel: TravelTimes, rules: RuleSet | None = None, *, alternatives: int = 3
+    ) -> None:
+        self.travel = travel
+        self.rules = rules if rules is not None else default_rules()
+        self.alternatives = alternatives
+        self._specialist_lookup = {
+            risk: np.append(self.rules.specialist_tiers(risk), False) for risk in RiskLevel
+        }
+        self._n_tiers = max(len(tiers) for tiers in self.rules.tiers.values())
+
+    # -- building blocks ---------------------------------------------------------------
+    def fleet(self, teams: Sequence[Team] | Fleet) -> Fleet:
+        """The columnar fleet for ``teams`` (returned as is when already a `Fleet`)."""
+        return teams if isinstance(teams, Fleet) else Fleet.from_teams(teams, self.travel)
+
+    def place_of(self, call: Call) -> int:
+        """The travel-oracle place of a call (raises `OutsideNetworkError` off the network)."""
+        return self.travel.snap(call.lat, call.lon)
+
+    def scores(
+        self, place: int, risk: RiskLevel, fleet: Fleet, *, specialist_only: bool = False
+    ) -> Scores:
+        """Score every team for a call at ``place``: lower is better, ``inf`` may not go."""
+        eta = self.travel.times_to(fleet.place, place)
+        tier, penalty = fleet.tiers(self.rules, risk)
+        eligible = tier >= 0
+        specialist = self._specialist_lookup[risk][tier]  # tier -1 reads the trailing False
+        ok = fleet.dispatchable & eligible & (eta <= self.rules.max_travel_s)
+        if specialist_only:
+            ok &= specialist
+        score = np.where(ok, tier * TIER_GAP_S + eta + penalty, np.inf)
+        return Scores(eta, tier, penalty, eligible, specialist, ok, score)
+
+    def best(
+        self, place: int, risk: RiskLevel, fleet: Fleet, *, specialist_only: bool = False
+    ) -> Choice:
+        """The team to send to a call at ``place`` with (effective) ``risk``.
+
+        With ``specialist_only`` only specialist tiers are considered (the simulator queues a
+        call rather than send a fallback before ``fallback_after_min``).
+        """
+        s = self.scores(place, risk, fleet, specialist_only=specialist_only)
+        return self._choose(s, fleet)
+
+    def _choose(self, s: Scores, fleet: Fleet) -> Choice:
+        if len(s.score) == 0:
+            return Choice(-1, float("inf"), -1, False, ReasonCode.INELIGIBLE)
+        i = int(np.argmin(s.score))
+        if not np.isfinite(s.score[i]):
+            return Choice(-1, float("inf"), -1, False, self._reason(s, fleet))
+        specialist = bool(s.specialist[i])
+        reason = None if specialist else self._reason(s, fleet)
+        return Choice(i, float(s.eta_s[i]), int(s.tier[i]), specialist, reason)
+
+    def _reason(self, s: Scores, fleet: Fleet) -> ReasonCode:
+        """Why no specialist can go: the most hopeful state any specialist-eligible team is in."""
+        spec = s.specialist
+        if not spec.any():
+            return ReasonCode.INELIGIBLE
+        free = spec & fleet.dispatchable
+        if free.any():
+            return ReasonCode.TOO_FAR
+        if (spec & fleet.on_duty).any():
+            return ReasonCode.ALL_BUSY
+        return ReasonCode.OFF_SHIFT
+
+    # -- public answers ----------------------------------------------------------------
+    def recommend(
+        self, call: Call, teams: Sequence[Team] | Fleet, *, explain: bool = True
+    ) -> Recommendation:
+        """The team to send to ``call``, its ETA, and why the others lost.
+
+        Parameters
+        ----------
+        call
+            The call.
+        teams
+            The fleet, as `Team` values or as a `Fleet` kept up to date by the caller.
+        explain
+            Build the ranked alternatives (skip for speed when only the choice matters).
+
+        Returns
+        -------
+        Recommendation
+            Never a busy, off-duty, ineligible or too-far team. When no specialist can go, the
+            best fallback (if any) and a reason code.
+        """
+        fleet = self.fleet(teams)
+        risk = self.rules.effective_risk(call.risk, call.flags)
+        s = self.scores(self.place_of(call), risk, fleet)
+        choice = self._choose(s, fleet)
+        tiers = self.rules.tiers[risk]
+        return Recommendation(
+            call_id=call.call_id,
+            team_id=fleet.team_ids[choice.row] if choice.row >= 0 else None,
+            eta_s=choice.eta_s if choice.row >= 0 else None,
+            tier=tiers[choice.tier].label() if choice.row >= 0 else None,
+            specialist=choice.specialist,
+            reason=choice.reason,
+            risk=risk,
+            alternatives=self._alternatives(s, fleet, risk, choice) if explain else (),
+        )
+
+    def _alternatives(
+        self, s: Scores, fleet: Fleet, risk: RiskLevel, choice: Choice
+    ) -> tuple[Alternative, ...]:
+        k = self.alternatives
+        tiers = self.rules.tiers[risk]
+        rows: list[Alternative] = []
+        if choice.row >= 0:
+            i = choice.row
+            rows.append(
+                Alternative(
+                    fleet.team_ids[i],
+                    fleet.kind_of(i),
+                    float(s.eta_s[i]),
+                    Verdict.CHOSEN,
+                    f"fastest in tier '{tiers[choice.tier].label()}'"
+                    + self._penalty_note(float(s.penalty_s[i])),
+                )
+            )
+        contenders = np.flatnonzero(s.ok)
+        contenders = contenders[contenders != choice.row]
+        for j in _smallest(contenders, s.score, k):
+            tier_j = int(s.tier[j])
+            penalty = self._penalty_note(float(s.penalty_s[j]))
+            if tier_j == choice.tier:
+                verdict, detail = (
+                    Verdict.SLOWER,
+                    f"ETA {format_minutes(s.eta_s[j])} vs {format_minutes(choice.eta_s)}{penalty}",
+                )
+            else:
+                verdict, detail = (
+                    Verdict.LOWER_PREFERENCE,
+                    f"tier '{tiers[tier_j].label()}' ranks below '{tiers[choice.tier].label()}'",
+                )
+            rows.append(
+                Alternative(fleet.team_ids[j], fleet.kind_of(j), float(s.eta_s[j]), verdict, detail)
+            )
+        excluded = np.flatnonzero(~s.ok)
+        for j in _smallest(excluded, s.eta_s, k):
+            verdict, detail = self._exclusion(int(j), s, fleet, risk)
+            rows.append(
+                Alternative(fleet.team_ids[j], fleet.kind_of(j), float(s.eta_s[j]), verdict, detail)
+            )
+        return tuple(rows)
+
+    def _penalty_note(self, penalty_s: float) -> str:
+        return f" (+{format_minutes(penalty_s)} for no CIT certification)" if penalty_s > 0 else ""
+
+    def _exclusion(self, j: int, s: Scores, fleet: Fleet, risk: RiskLevel) -> tuple[Verdict, str]:
+        kind = fleet.kind_of(j)
+        if not s.eligible[j]:
+            fits_uncertified = any(kind in tier.kinds for tier in self.rules.tiers[risk])
+            why = (
+                f"{risk.value}-risk calls need a CIT-certified {kind.value}"
+                if fits_uncertified
+                else f"{kind.value} teams may not take {risk.value}-risk calls"
+            )
+            return Verdict.INELIGIBLE, why
+        if not fleet.on_duty[j]:
+            return Verdict.OFF_DUTY, "off shift"
+        if not fleet.dispatchable[j]:
+            return Verdict.BUSY, "committed to another call"
+        return (
+            Verdict.TOO_FAR,
+            f"ETA {format_minutes(s.eta_s[j])} exceeds the "
+            f"{format_minutes(self.rules.max_travel_s)} limit",
+        )
+
+    def assign(
+        self,
+        calls: Sequence[Call],
+        teams: Sequence[Team] | Fleet,
+        *,
+        reserve: int = 0,
+        solver: str = "auto",
+        specialist_only: bool = False,
+    ) -> Assignment:
+        """Best joint assignment of pending calls to teams, priority weighted.
+
+        See `dispatch.match.assign.assign`; this is a shortcut with this matcher's rules.
+        """
+        from dispatch.match.assign import assign
+
+        return assign(
+            self,
+            calls,
+            self.fleet(teams),
+            reserve=reserve,
+            solver=solver,
+            specialist_only=specialist_only,
+        )
+
+
+def _smallest(candidates: npt.NDArray[np.intp], key: FloatArray, k: int) -> list[int]:
+    """Up to ``k`` of ``candidates`` with the smallest ``key``, ties by index."""
+    if len(candidates) == 0 or k <= 0:
+        return []
+    values = key[candidates]
+    if len(candidates) > k:
+        part = np.argpartition(values, k - 1)[:k]
+        candidates, values = candidates[part], values[part]
+    order = np.lexsort((candidates, values))
+    return [int(c) for c in candidates[order]]

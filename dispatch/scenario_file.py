@@ -1,0 +1,485 @@
+"""The scenario file (TOML): schema, ``extends``, and resolution into a `Scenario`.
+
+User-facing durations are minutes (``*_min``). Paths are relative to the file that names them.
+Unknown keys and wrong types are errors that name the file and the key path.
+
+A minimal file::
+
+    name = "Crisis Response Unit, day and evening"
+    seed = 7
+    replications = 10
+    timezone = "America/Chicago"
+
+    [network]
+    kind = "straight_line"
+    speed_kph = 40
+    circuity = 1.3
+
+    [calls]
+    path = "../data/stlouis/calls_2025.csv"
+
+    [shifts.day]
+    start = "09:00"
+    hours = 8
+
+    [[stations]]
+    id = "HQ"
+    lat = 38.6277
+    lon = -90.2035
+
+    [[teams]]
+    id = "CRU-day"
+    count = 4
+    kind = "co_responder"
+    cit = true
+    station = "HQ"
+    shift = "day"
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from dispatch.distributions import Distribution
+from dispatch.errors import InputError
+from dispatch.match.rules import RuleSet, default_rules, load_rules, rules_from_dict
+from dispatch.model import RiskLevel, Shift, TeamKind
+from dispatch.scenario import PolicySpec, Scenario, ServiceSpec, Site, SyntheticCalls, TeamSpec
+from dispatch.travel import TravelTimes
+
+DAY_NAMES = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+DAY_SETS = {"all": list(range(7)), "weekdays": list(range(5)), "weekends": [5, 6]}
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DistributionSpec(Strict):
+    """A duration distribution; parameters in ``unit`` (minutes by default)."""
+
+    dist: Literal["fixed", "exponential", "lognormal", "uniform"]
+    unit: Literal["min", "s"] = "min"
+    value: float | None = Field(default=None, ge=0)
+    mean: float | None = Field(default=None, ge=0)
+    median: float | None = Field(default=None, gt=0)
+    p95: float | None = Field(default=None, gt=0)
+    sigma: float | None = Field(default=None, ge=0)
+    low: float | None = Field(default=None, ge=0)
+    high: float | None = Field(default=None, ge=0)
+
+    def build(self) -> Distribution:
+        k = 60.0 if self.unit == "min" else 1.0
+
+        def need(name: str) -> float:
+            value = getattr(self, name)
+            if value is None:
+                raise ValueError(f"{self.dist} needs '{name}'")
+            return float(value) * k
+
+        if self.dist == "fixed":
+            return Distribution.fixed(need("value"))
+        if self.dist == "exponential":
+            return Distribution.exponential(need("mean"))
+        if self.dist == "uniform":
+            return Distribution.uniform(need("low"), need("high"))
+        if self.sigma is not None:
+            return Distribution.lognormal(need("median"), float(self.sigma))
+        return Distribution.lognormal_from_quantile(need("median"), need("p95"))
+
+
+class NetworkSpec(Strict):
+    kind: Literal["graph", "straight_line"]
+    path: str | None = None
+    format: Literal["auto", "graphml", "osm", "edge_csv"] = "auto"
+    nodes: str | None = None
+    columns: dict[str, str] = Field(default_factory=dict)
+    speed_kph: float = Field(default=40.0, gt=0)
+    circuity: float = Field(default=1.3, ge=1.0)
+    cutoff_min: float = Field(default=60.0, gt=0)
+    max_snap_m: float = Field(default=500.0, gt=0)
+
+
+class SyntheticSpec(Strict):
+    calls_per_day: float = Field(gt=0)
+    days: float = Field(gt=0)
+    start: date = date(2025, 1, 6)
+    profile: str | None = None
+    locations: list[Annotated[list[float], Field(min_length=3, max_length=3)]] = Field(
+        min_length=1
+    )
+    risk_mix: dict[RiskLevel, float] = Field(default_factory=lambda: {RiskLevel.STANDARD: 1.0})
+    call_type: str = "mental_health"
+    priority: int = Field(default=2, ge=1, le=4)
+
+
+class CallsSpec(Strict):
+    path: str | None = None
+    volume: float = Field(default=1.0, gt=0)
+    mapping: dict[str, str] = Field(default_factory=dict)
+    call_types: list[str] | None = None
+    bad_rows: Literal["fail", "quarantine"] = "fail"
+    synthetic: SyntheticSpec | None = None
+
+
+class ServiceFileSpec(Strict):
+    processing: DistributionSpec | None = None
+    turnout: DistributionSpec | None = None
+    on_scene: dict[str, DistributionSpec] = Field(default_factory=dict)
+    transport_share: float | None = Field(default=None, ge=0, le=1)
+    handoff: DistributionSpec | None = None
+
+
+class SiteSpec(Strict):
+    id: str = Field(min_length=1)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    name: str = ""
+    kind: str = ""
+
+
+class ShiftSpec(Strict):
+    start: str
+    hours: float = Field(gt=0, le=24)
+    days: list[str] | str = "all"
+
+    @field_validator("start")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        parts = value.split(":")
+        ok = len(parts) == 2 and all(p.isdigit() for p in parts)
+        if not ok or not (0 <= int(parts[0]) < 24 and 0 <= int(parts[1]) < 60):
+            raise ValueError(f"start {value!r} is not a clock time HH:MM (00:00-23:59)")
+        return value
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, value: list[str] | str) -> list[str] | str:
+        names = [value] if isinstance(value, str) else value
+        for name in names:
+            if name.lower() not in DAY_NAMES and name.lower() not in DAY_SETS:
+                raise ValueError(
+                    f"unknown day {name!r}; use mon..sun, 'all', 'weekdays' or 'weekends'"
+                )
+        return value
+
+    def build(self) -> Shift:
+        hours, minutes = (int(p) for p in self.start.split(":"))
+        names = [self.days] if isinstance(self.days, str) else self.days
+        days: set[int] = set()
+        for name in names:
+            key = name.lower()
+            days.update(DAY_SETS.get(key, [DAY_NAMES.get(key, -1)]))
+        return Shift(start_hour=hours + minutes / 60.0, hours=self.hours, days=frozenset(days))
+
+
+class TeamGroupSpec(Strict):
+    id: str = Field(min_length=1)
+    count: int = Field(default=1, ge=0)
+    kind: TeamKind
+    station: str
+    cit: bool = False
+    shift: str | list[str] | None = None
+
+
+class PolicyFileSpec(Strict):
+    rules: str | dict[str, Any] = "default"
+    fallback_after_min: float | None = Field(default=10.0, ge=0)
+    never_fall_back: bool = False
+    fallback: Literal["pool", "teams"] = "pool"
+    fallback_kind: TeamKind = TeamKind.PATROL
+    fallback_response: DistributionSpec | None = None
+    target_response_min: float = Field(default=20.0, gt=0)
+    max_travel_min: float | None = Field(default=None, gt=0)
+
+
+class ScenarioFile(Strict):
+    """The whole file. ``sweep`` is read by ``dispatch sweep``; simulate ignores it."""
+
+    name: str
+    extends: str | None = None
+    seed: int = 0
+    replications: int = Field(default=1, ge=1)
+    timezone: str = "UTC"
+    network: NetworkSpec
+    calls: CallsSpec
+    service: ServiceFileSpec = Field(default_factory=ServiceFileSpec)
+    stations: list[SiteSpec] = Field(min_length=1)
+    facilities: list[SiteSpec] = Field(default_factory=list)
+    shifts: dict[str, ShiftSpec] = Field(default_factory=dict)
+    teams: list[TeamGroupSpec] = Field(min_length=1)
+    policy: PolicyFileSpec = Field(default_factory=PolicyFileSpec)
+    sweep: dict[str, Any] = Field(default_factory=dict)
+
+
+# -- reading, extends and paths ------------------------------------------------------------
+PATH_KEYS = (("network", "path"), ("network", "nodes"), ("calls", "path"))
+
+
+def read_raw(path: str | Path, *, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """The file's table with ``extends`` merged in and paths made absolute."""
+    path = Path(path).resolve()
+    if path in _chain:
+        cycle = " -> ".join(str(p) for p in (*_chain, path))
+        raise InputError(f"circular 'extends': {cycle}", source=str(path))
+    if not path.is_file():
+        raise InputError("scenario file not found", source=str(path))
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(f"not valid TOML ({error})", source=str(path)) from None
+    except UnicodeDecodeError:
+        raise InputError("not a UTF-8 text file", source=str(path)) from None
+    _absolute_paths(data, path.parent)
+    parent_name = data.pop("extends", None)
+    if parent_name is None:
+        return data
+    if not isinstance(parent_name, str):
+        raise InputError("'extends' must be a file path", source=str(path))
+    parent = read_raw(path.parent / parent_name, _chain=(*_chain, path))
+    parent.pop("name", None) if "name" in data else None
+    return merge(parent, data)
+
+
+def _absolute_paths(data: dict[str, Any], base: Path) -> None:
+    for section, key in PATH_KEYS:
+        table = data.get(section)
+        if isinstance(table, dict) and isinstance(table.get(key), str):
+            table[key] = str((base / table[key]).resolve())
+    calls = data.get("calls")
+    if isinstance(calls, dict) and isinstance(calls.get("synthetic"), dict):
+        synth = calls["synthetic"]
+        if isinstance(synth.get("profile"), str):
+            synth["profile"] = str((base / synth["profile"]).resolve())
+    policy = data.get("policy")
+    if isinstance(policy, dict) and isinstance(policy.get("rules"), str):
+        if policy["rules"] != "default":
+            policy["rules"] = str((base / policy["rules"]).resolve())
+
+
+def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Deep merge: tables merge key by key, anything else (lists included) is replaced."""
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def parse(data: dict[str, Any], *, source: str) -> ScenarioFile:
+    """Validate a scenario table; errors name ``source`` and the key path."""
+    try:
+        return ScenarioFile.model_validate(data)
+    except ValidationError as error:
+        problems = []
+        for item in error.errors()[:8]:
+            where = ".".join(str(p) for p in item["loc"]) or "(top level)"
+            message = item["msg"]
+            if item["type"] == "extra_forbidden":
+                message = "unknown key"
+            problems.append(f"{where}: {message}")
+        more = error.error_count() - len(problems)
+        suffix = f" (and {more} more)" if more > 0 else ""
+        raise InputError("; ".join(problems) + suffix, source=source) from None
+
+
+# -- resolution ----------------------------------------------------------------------------
+def build(spec: ScenarioFile, *, source: Path | None = None) -> Scenario:
+    """Turn a validated file into a `Scenario` (loads the network and the call log)."""
+    where = str(source) if source else spec.name
+    try:
+        import zoneinfo
+
+        zoneinfo.ZoneInfo(spec.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise InputError(f"timezone: unknown time zone {spec.timezone!r}", source=where) from None
+    shifts = {name: s.build() for name, s in spec.shifts.items()}
+    teams: list[TeamSpec] = []
+    station_ids = {s.id for s in spec.stations}
+    for group in spec.teams:
+        names = [group.shift] if isinstance(group.shift, str) else (group.shift or [])
+        for name in names:
+            if name not in shifts:
+                raise InputError(
+                    f"teams '{group.id}': shift {name!r} is not defined in [shifts] "
+                    f"(defined: {', '.join(shifts) or 'none'})",
+                    source=where,
+                )
+        if group.station not in station_ids:
+            raise InputError(
+                f"teams '{group.id}': station {group.station!r} does not exist "
+                f"(stations: {', '.join(sorted(station_ids))})",
+                source=where,
+            )
+        ids = [group.id] if group.count == 1 else [f"{group.id}-{k + 1}" for k in range(group.count)]
+        teams.extend(
+            TeamSpec(
+                team_id=team_id,
+                kind=group.kind,
+                station_id=group.station,
+                cit=group.cit,
+                shifts=tuple(shifts[n] for n in names),
+            )
+            for team_id in ids
+        )
+    try:
+        return Scenario(
+            name=spec.name,
+            travel=_network(spec.network, where),
+            calls=_calls(spec, where),
+            teams=tuple(teams),
+            stations=tuple(Site(s.id, s.lat, s.lon, s.name) for s in spec.stations),
+            facilities=tuple(Site(f.id, f.lat, f.lon, f.name) for f in spec.facilities),
+            service=_service(spec.service),
+            policy=_policy(spec.policy, where),
+            seed=spec.seed,
+            replications=spec.replications,
+            timezone=spec.timezone,
+            volume=spec.calls.volume,
+            source=source,
+        )
+    except InputError as error:
+        if error.source:
+            raise
+        raise InputError(str(error), source=where) from None
+
+
+def _network(spec: NetworkSpec, where: str) -> TravelTimes:
+    if spec.kind == "straight_line":
+        return TravelTimes.straight_line(
+            speed_kph=spec.speed_kph, circuity=spec.circuity, cutoff_s=spec.cutoff_min * 60.0
+        )
+    if spec.path is None:
+        raise InputError("network: kind = 'graph' needs a 'path'", source=where)
+    options: dict[str, Any] = {"cutoff_s": spec.cutoff_min * 60.0, "max_snap_m": spec.max_snap_m}
+    fmt = spec.format
+    if fmt == "auto":
+        lower = spec.path.lower()
+        fmt = (
+            "graphml"
+            if lower.endswith(".graphml")
+            else "osm"
+            if lower.endswith((".osm", ".osm.bz2", ".xml"))
+            else "edge_csv"
+        )
+    if fmt == "graphml":
+        return TravelTimes.from_graphml(spec.path, **options)
+    if fmt == "osm":
+        return TravelTimes.from_osm_xml(spec.path, **options)
+    if spec.nodes is None:
+        raise InputError("network: an edge-list CSV needs 'nodes' (the node CSV)", source=where)
+    return TravelTimes.from_edge_csv(spec.path, spec.nodes, **spec.columns, **options)
+
+
+def _calls(spec: ScenarioFile, where: str) -> Any:
+    calls = spec.calls
+    if (calls.path is None) == (calls.synthetic is None):
+        raise InputError("calls: give exactly one of 'path' or [calls.synthetic]", source=where)
+    if calls.synthetic is not None:
+        synth = calls.synthetic
+        profile = None
+        if synth.profile is not None:
+            profile = _read_profile(synth.profile)
+        return SyntheticCalls(
+            calls_per_day=synth.calls_per_day,
+            days=synth.days,
+            start=synth.start,
+            hour_of_week=profile,
+            locations=[(p[0], p[1], p[2]) for p in synth.locations],
+            risk_mix=synth.risk_mix,
+            call_type=synth.call_type,
+            priority=synth.priority,
+        )
+    from dispatch.calls import load_calls
+
+    assert calls.path is not None
+    log = load_calls(
+        calls.path,
+        mapping=calls.mapping or None,
+        call_types=calls.call_types,
+        timezone=spec.timezone,
+        bad_rows=calls.bad_rows,
+    )
+    return log.frame
+
+
+def _read_profile(path: str) -> list[float]:
+    import pandas as pd
+
+    frame = pd.read_csv(path)
+    if "weight" not in frame.columns or len(frame) != 168:
+        raise InputError("a demand profile needs 168 rows with a 'weight' column", source=path)
+    if "hour_of_week" in frame.columns:
+        frame = frame.sort_values("hour_of_week")
+    return [float(w) for w in frame["weight"].tolist()]
+
+
+def _service(spec: ServiceFileSpec) -> ServiceSpec:
+    base = ServiceSpec()
+    on_scene = dict(base.on_scene)
+    on_scene.update({k: v.build() for k, v in spec.on_scene.items()})
+    return ServiceSpec(
+        processing=spec.processing.build() if spec.processing else base.processing,
+        turnout=spec.turnout.build() if spec.turnout else base.turnout,
+        on_scene=on_scene,
+        transport_share=base.transport_share
+        if spec.transport_share is None
+        else spec.transport_share,
+        handoff=spec.handoff.build() if spec.handoff else base.handoff,
+    )
+
+
+def _policy(spec: PolicyFileSpec, where: str) -> PolicySpec:
+    rules: RuleSet
+    if isinstance(spec.rules, dict):
+        rules = rules_from_dict(spec.rules, source=f"{where}: policy.rules")
+    elif spec.rules == "default":
+        rules = default_rules()
+    else:
+        rules = load_rules(spec.rules)
+    if spec.max_travel_min is not None:
+        from dataclasses import replace
+
+        rules = replace(rules, max_travel_s=spec.max_travel_min * 60.0)
+    base = PolicySpec()
+    return PolicySpec(
+        rules=rules,
+        fallback_after_min=None if spec.never_fall_back else spec.fallback_after_min,
+        fallback=spec.fallback,
+        fallback_kind=spec.fallback_kind,
+        fallback_response=spec.fallback_response.build()
+        if spec.fallback_response
+        else base.fallback_response,
+        target_response_min=spec.target_response_min,
+    )
+
+
+def load_scenario(path: str | Path, *, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Read, validate and resolve a scenario file.
+
+    Parameters
+    ----------
+    path
+        The TOML file.
+    overrides
+        Extra values merged over the file (as if in a child file), e.g. from ``--vary``.
+    """
+    path = Path(path)
+    data = read_raw(path)
+    if overrides:
+        data = merge(data, overrides)
+    spec = parse(data, source=str(path))
+    try:
+        return build(spec, source=path)
+    except ValueError as error:
+        if isinstance(error, InputError):
+            raise
+        raise InputError(str(error), source=str(path)) from None

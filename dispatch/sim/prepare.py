@@ -1,0 +1,164 @@
+"""Work done once per scenario and shared by every replication: snapping, shifts, warm travel rows.
+
+Also the random streams: replication ``k`` draws from ``SeedSequence([seed, k])``, split into one
+child stream per random process, so the same call gets the same durations in every scenario of a
+comparison (common random numbers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from dispatch.distributions import Distribution
+from dispatch.errors import InputError
+from dispatch.match.matcher import Matcher
+from dispatch.model import RiskLevel
+from dispatch.scenario import Scenario, SyntheticCalls
+from dispatch.sim.demand import (
+    CallTable,
+    epoch_of,
+    scale_volume,
+    synthetic_epoch,
+    synthetic_table,
+    table_from_log,
+)
+from dispatch.sim.engine import CallDraws, FleetSetup
+from dispatch.sim.shifts import duty_intervals
+
+STREAMS = ("calls", "processing", "turnout", "on_scene", "transport", "handoff", "fallback")
+#: Time after the last call during which teams may still finish and queued calls be served.
+HORIZON_PAD_S = 24 * 3600.0
+
+
+def streams(seed: int, replication: int) -> dict[str, np.random.Generator]:
+    """One independent generator per random process for replication ``replication``."""
+    children = np.random.SeedSequence([seed, replication]).spawn(len(STREAMS))
+    return {name: np.random.default_rng(child) for name, child in zip(STREAMS, children, strict=True)}
+
+
+@dataclass
+class Prepared:
+    """A scenario made ready to replay."""
+
+    scenario: Scenario
+    matcher: Matcher
+    epoch: pd.Timestamp
+    base_calls: CallTable | None
+    setup: FleetSetup
+    station_ids: list[str]
+    facility_ids: list[str]
+    horizon_s: float
+
+
+def prepare(scenario: Scenario) -> Prepared:
+    """Validate cross-references, snap every site and call, compute duty intervals."""
+    travel = scenario.travel
+    matcher = Matcher(travel, scenario.policy.rules)
+    if isinstance(scenario.calls, SyntheticCalls):
+        epoch = synthetic_epoch(scenario.calls, scenario.timezone)
+        base = None
+        horizon = scenario.calls.days * 86400.0 + HORIZON_PAD_S
+        _check_sites(travel, [(la, lo) for la, lo, _ in scenario.calls.locations], "calls.synthetic")
+    else:
+        epoch = epoch_of(scenario.calls, scenario.timezone)
+        base = table_from_log(scenario.calls, epoch)
+        horizon = float(base.received_s.max()) + HORIZON_PAD_S
+        travel.warm(travel.snap_many(base.lat, base.lon))
+    stations = {s.site_id: s for s in scenario.stations}
+    station_place = {
+        s.site_id: int(p)
+        for s, p in zip(
+            scenario.stations,
+            _check_sites(travel, [(s.lat, s.lon) for s in scenario.stations], "stations"),
+            strict=True,
+        )
+    }
+    facility_place = _check_sites(
+        travel, [(f.lat, f.lon) for f in scenario.facilities], "facilities"
+    )
+    teams = sorted(scenario.teams, key=lambda t: t.team_id)
+    setup = FleetSetup(
+        team_ids=[t.team_id for t in teams],
+        kinds=[t.kind for t in teams],
+        cit=[t.cit for t in teams],
+        station_place=np.array([station_place[t.station_id] for t in teams], dtype=np.int64),
+        duty=[duty_intervals(t.shifts, epoch, horizon) for t in teams],
+        facility_place=np.asarray(facility_place, dtype=np.int64),
+    )
+    travel.warm(setup.station_place)
+    travel.warm(setup.facility_place)
+    return Prepared(
+        scenario=scenario,
+        matcher=matcher,
+        epoch=epoch,
+        base_calls=base,
+        setup=setup,
+        station_ids=[t.station_id for t in teams],
+        facility_ids=[f.site_id for f in scenario.facilities],
+        horizon_s=horizon,
+    )
+
+
+def _check_sites(travel: object, points: list[tuple[float, float]], what: str) -> np.ndarray:
+    from dispatch.travel import TravelTimes
+
+    assert isinstance(travel, TravelTimes)
+    if not points:
+        return np.zeros(0, dtype=np.int64)
+    try:
+        return travel.snap_many([p[0] for p in points], [p[1] for p in points])
+    except InputError as error:
+        raise InputError(str(error), source=what) from None
+
+
+def replication_calls(prep: Prepared, rng: np.random.Generator) -> CallTable:
+    """The calls of one replication (volume scaling and synthetic draws use ``rng``)."""
+    scenario = prep.scenario
+    if prep.base_calls is None:
+        assert isinstance(scenario.calls, SyntheticCalls)
+        table = synthetic_table(scenario.calls, prep.epoch, rng)
+    else:
+        table = prep.base_calls
+    return scale_volume(table, scenario.volume, rng)
+
+
+def draw(prep: Prepared, calls: CallTable, rngs: dict[str, np.random.Generator]) -> CallDraws:
+    """Per-call durations: the log's own where it has them, else the scenario's distributions."""
+    service = prep.scenario.service
+    n = len(calls)
+    u_scene = rngs["on_scene"].random(n)
+    on_scene = calls.on_scene_s.copy()
+    missing = np.isnan(on_scene)
+    if missing.any():
+        default = service.on_scene["default"]
+        for call_type in np.unique(calls.call_type[missing]).tolist():
+            rows = missing & (calls.call_type == call_type)
+            dist: Distribution = service.on_scene.get(call_type, default)
+            on_scene[rows] = dist.quantile(u_scene[rows])
+    u_transport = rngs["transport"].random(n)
+    transport = np.where(
+        calls.transport >= 0, calls.transport == 1, u_transport < service.transport_share
+    )
+    return CallDraws(
+        processing_s=service.processing.sample(rngs["processing"], n),
+        turnout_s=service.turnout.sample(rngs["turnout"], n),
+        on_scene_s=on_scene,
+        transport=transport.astype(bool),
+        handoff_s=service.handoff.sample(rngs["handoff"], n),
+        pool_travel_s=prep.scenario.policy.fallback_response.sample(rngs["fallback"], n),
+    )
+
+
+def effective_risks(prep: Prepared, calls: CallTable) -> list[RiskLevel]:
+    """The risk the rules act on for each call (escalating flags make it high)."""
+    rules = prep.matcher.rules
+    out = []
+    for risk, flags in zip(calls.risk.tolist(), calls.flags.tolist(), strict=True):
+        level = RiskLevel(risk)
+        if flags:
+            level = rules.effective_risk(level, frozenset(f for f in str(flags).split(";") if f))
+        out.append(level)
+    return out

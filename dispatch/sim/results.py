@@ -1,0 +1,247 @@
+"""Results of a simulation: the contract tables, the summary with confidence intervals, files."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dispatch.model import ReasonCode
+from dispatch.sim.demand import CallTable
+from dispatch.sim.engine import OUTCOMES, REASONS, Records
+from dispatch.sim.prepare import Prepared
+from dispatch.sim.shifts import on_duty_seconds
+
+CALL_COLUMNS = [
+    "call_id",
+    "replication",
+    "received_at",
+    "priority",
+    "risk",
+    "call_type",
+    "team_id",
+    "responder_kind",
+    "dispatched_at",
+    "arrived_at",
+    "cleared_at",
+    "processing_s",
+    "queue_s",
+    "travel_s",
+    "response_s",
+    "on_scene_s",
+    "transported",
+    "outcome",
+    "reason",
+    "facility_id",
+    "source_call_id",
+]
+
+
+def calls_frame(
+    prep: Prepared, calls: CallTable, rec: Records, replication: int
+) -> pd.DataFrame:
+    """One row per call of the replication, in the results contract's columns."""
+    epoch = prep.epoch
+    setup = prep.setup
+    fallback_kind = prep.scenario.policy.fallback_kind.value
+
+    def stamp(seconds: np.ndarray) -> pd.Series:
+        return pd.Series(
+            epoch + pd.to_timedelta(np.round(seconds * 1e3), unit="ms"), dtype=epoch_dtype(epoch)
+        )
+
+    team_ids = np.array([*setup.team_ids, ""], dtype=object)
+    kinds = np.array([*(k.value for k in setup.kinds), ""], dtype=object)
+    outcome = np.asarray(OUTCOMES, dtype=object)[rec.outcome]
+    served = rec.team >= 0
+    kind_col = kinds[rec.team]
+    pool = (outcome == "fallback") & ~served
+    kind_col[pool] = fallback_kind
+    reason_names = np.array([*(r.value for r in REASONS), ""], dtype=object)
+    reason = reason_names[rec.reason]
+    reason[outcome == "specialist"] = ""
+    reason[outcome == "thinned"] = "volume"
+    facilities = np.array([*prep.facility_ids, ""], dtype=object)
+    processing = rec.ready_s - calls.received_s
+    transported = pd.array(
+        np.where(rec.transported >= 0, rec.transported == 1, False), dtype="boolean"
+    )
+    transported[rec.transported < 0] = pd.NA
+    return pd.DataFrame(
+        {
+            "call_id": calls.call_id.astype(str),
+            "replication": np.full(len(calls), replication, dtype=np.int32),
+            "received_at": stamp(calls.received_s),
+            "priority": calls.priority.astype(np.int8),
+            "risk": calls.risk.astype(str),
+            "call_type": calls.call_type.astype(str),
+            "team_id": team_ids[rec.team].astype(str),
+            "responder_kind": kind_col.astype(str),
+            "dispatched_at": stamp(rec.dispatched_s),
+            "arrived_at": stamp(rec.arrived_s),
+            "cleared_at": stamp(rec.cleared_s),
+            "processing_s": processing,
+            "queue_s": rec.dispatched_s - rec.ready_s,
+            "travel_s": rec.travel_s,
+            "response_s": rec.arrived_s - calls.received_s,
+            "on_scene_s": rec.on_scene_s,
+            "transported": transported,
+            "outcome": outcome.astype(str),
+            "reason": reason.astype(str),
+            "facility_id": facilities[rec.facility].astype(str),
+            "source_call_id": calls.source_call_id.astype(str),
+        },
+        columns=CALL_COLUMNS,
+    )
+
+
+def epoch_dtype(epoch: pd.Timestamp) -> pd.DatetimeTZDtype:
+    """Millisecond timestamps in the scenario's zone."""
+    return pd.DatetimeTZDtype(unit="ms", tz=epoch.tz)
+
+
+def teams_frame(prep: Prepared, rec: Records, replication: int, calls_end_s: float) -> pd.DataFrame:
+    """Per team: calls, busy hours, hours on duty, utilization and overtime."""
+    setup = prep.setup
+    on_duty_h = np.array(
+        [on_duty_seconds(d, 0.0, calls_end_s) / 3600.0 for d in setup.duty], dtype=float
+    )
+    busy_h = rec.team_busy_s / 3600.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        utilization = np.where(on_duty_h > 0, busy_h / on_duty_h, np.nan)
+    return pd.DataFrame(
+        {
+            "team_id": setup.team_ids,
+            "replication": np.full(len(setup.team_ids), replication, dtype=np.int32),
+            "kind": [k.value for k in setup.kinds],
+            "cit": setup.cit,
+            "station_id": prep.station_ids,
+            "calls": rec.team_calls,
+            "busy_hours": busy_h,
+            "on_duty_hours": on_duty_h,
+            "utilization": utilization,
+            "overtime_hours": rec.team_overtime_s / 3600.0,
+        }
+    )
+
+
+def events_frame(prep: Prepared, rec: Records, replication: int) -> pd.DataFrame:
+    """The audit log: one row per state change, in time order."""
+    rows = sorted(rec.events)
+    frame = pd.DataFrame(rows, columns=["time_s", "seq", "event", "call_id", "team_id"])
+    frame.insert(0, "replication", np.int32(replication))
+    return frame.drop(columns="seq")
+
+
+# -- summary ------------------------------------------------------------------------------
+def replication_metrics(calls: pd.DataFrame, target_min: float) -> dict[str, float]:
+    """Headline figures of one replication (response times in minutes, shares in 0..1)."""
+    sim = calls[calls["outcome"] != "thinned"]
+    n = len(sim)
+    response_min = sim["response_s"].dropna() / 60.0
+    spec = sim["outcome"] == "specialist"
+    spec_min = sim.loc[spec, "response_s"] / 60.0
+    out: dict[str, float] = {
+        "calls": float(n),
+        "mean_response_min": _mean(response_min),
+        "median_response_min": _quantile(response_min, 0.5),
+        "p90_response_min": _quantile(response_min, 0.9),
+        "specialist_mean_response_min": _mean(spec_min),
+        "specialist_share": _share(spec.sum(), n),
+        "fallback_share": _share((sim["outcome"] == "fallback").sum(), n),
+        "unserved_share": _share((sim["outcome"] == "unserved").sum(), n),
+        "specialist_within_target_share": _share((spec_min <= target_min).sum(), n),
+        "mean_queue_min": _mean(sim["queue_s"].dropna() / 60.0),
+        "waited_share": _share((sim["queue_s"] > 0).sum(), n),
+    }
+    for reason in ReasonCode:
+        out[f"reason_{reason.value}_share"] = _share((sim["reason"] == reason.value).sum(), n)
+    return out
+
+
+def _mean(values: pd.Series) -> float:
+    return float(values.mean()) if len(values) else math.nan
+
+
+def _quantile(values: pd.Series, q: float) -> float:
+    return float(values.quantile(q)) if len(values) else math.nan
+
+
+def _share(count: Any, n: int) -> float:
+    return float(count) / n if n else math.nan
+
+
+def confidence_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and the Student-t confidence interval across replications (NaN bounds for one)."""
+    from scipy import stats
+
+    x = np.asarray([v for v in values if not math.isnan(v)], dtype=float)
+    if len(x) == 0:
+        return math.nan, math.nan, math.nan
+    mean = float(x.mean())
+    if len(x) < 2:
+        return mean, math.nan, math.nan
+    half = float(stats.t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
+    return mean, mean - half, mean + half
+
+
+def summarize(
+    per_replication: Sequence[dict[str, float]], *, name: str, seed: int, target_min: float
+) -> dict[str, Any]:
+    """The ``summary.json`` content: each figure's mean and 95% CI across replications."""
+    metrics: dict[str, Any] = {}
+    for key in per_replication[0]:
+        mean, lo, hi = confidence_interval([m[key] for m in per_replication])
+        metrics[key] = {"mean": _clean(mean), "ci95": [_clean(lo), _clean(hi)]}
+    return {
+        "scenario": name,
+        "seed": seed,
+        "replications": len(per_replication),
+        "target_response_min": target_min,
+        "metrics": metrics,
+    }
+
+
+def _clean(x: float) -> float | None:
+    return None if math.isnan(x) else round(x, 6)
+
+
+@dataclass
+class SimulationResult:
+    """What `dispatch.simulate` returns.
+
+    Attributes
+    ----------
+    calls
+        One row per input call per replication (the results contract).
+    teams
+        One row per team per replication.
+    summary
+        Headline figures with 95% confidence intervals across replications.
+    events
+        The audit log when requested, else None.
+    """
+
+    calls: pd.DataFrame
+    teams: pd.DataFrame
+    summary: dict[str, Any]
+    events: pd.DataFrame | None = None
+
+    def write(self, out_dir: str | Path) -> Path:
+        """Write ``calls.parquet``, ``teams.parquet``, ``summary.json`` (and ``events.parquet``)."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        self.calls.to_parquet(out / "calls.parquet", index=False, engine="pyarrow")
+        self.teams.to_parquet(out / "teams.parquet", index=False, engine="pyarrow")
+        if self.events is not None:
+            self.events.to_parquet(out / "events.parquet", index=False, engine="pyarrow")
+        (out / "summary.json").write_text(
+            json.dumps(self.summary, indent=2, sort_keys=False) + "\n", encoding="utf-8"
+        )
+        return out

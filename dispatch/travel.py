@@ -1,0 +1,565 @@
+"""Travel-time oracles: "how many seconds from these places to that one?".
+
+A *place* is an integer index the oracle hands out. `TravelTimes.snap` turns a coordinate into a
+place; `TravelTimes.times_to` answers for many origin places and one destination at once, which
+is the shape of every dispatch question (all teams, one call).
+
+Two sources sit behind the one interface:
+
+- `RoadNetworkTimes`: a directed road graph whose edges carry travel seconds. Coordinates snap to
+  the nearest node with a KD-tree; a bounded reverse Dijkstra on `scipy.sparse.csgraph` from the
+  destination gives every origin's time at once, and rows are cached by destination.
+- `StraightLineTimes`: haversine distance x circuity / speed, for places with no road network.
+
+networkx is used only to load graphs and, in the tests, as the reference answer.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from dispatch.errors import InputError, OutsideNetworkError
+from dispatch.model import check_coordinate
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+EARTH_RADIUS_M = 6_371_008.8
+DEFAULT_CUTOFF_S = 3600.0
+DEFAULT_MAX_SNAP_M = 500.0
+DEFAULT_CACHE_MB = 256.0
+
+
+def haversine_m(
+    lat1: npt.ArrayLike, lon1: npt.ArrayLike, lat2: npt.ArrayLike, lon2: npt.ArrayLike
+) -> FloatArray:
+    """Great-circle distance in metres between WGS84 points (degrees), vectorised."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp = p2 - p1
+    dl = np.radians(np.asarray(lon2, dtype=float) - np.asarray(lon1, dtype=float))
+    a = np.sin(dp / 2.0) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2.0) ** 2
+    return np.asarray(2.0 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(a, 1.0))))
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """The places a unit passes on its way from one place to another.
+
+    Attributes
+    ----------
+    places
+        Place indices from origin to destination, inclusive.
+    elapsed_s
+        Seconds from the origin at which each place is reached (starts at 0, non-decreasing).
+    """
+
+    places: IntArray
+    elapsed_s: FloatArray
+
+    @property
+    def duration_s(self) -> float:
+        """Total travel seconds."""
+        return float(self.elapsed_s[-1])
+
+    def place_at(self, elapsed_s: float) -> int:
+        """The last place reached ``elapsed_s`` seconds after leaving the origin."""
+        i = int(np.searchsorted(self.elapsed_s, elapsed_s, side="right")) - 1
+        return int(self.places[max(0, min(i, len(self.places) - 1))])
+
+
+class TravelTimes:
+    """Interface of every travel-time oracle, and its constructors.
+
+    Use the alternate constructors: `from_graph`, `from_graphml`, `from_osm_xml`,
+    `from_edge_csv` (road networks) or `straight_line`.
+    """
+
+    cutoff_s: float
+
+    # -- constructors --------------------------------------------------------------------
+    @staticmethod
+    def from_graph(
+        G: nx.DiGraph[Any],
+        *,
+        weight: str = "travel_time",
+        lat: str = "y",
+        lon: str = "x",
+        cutoff_s: float = DEFAULT_CUTOFF_S,
+        max_snap_m: float = DEFAULT_MAX_SNAP_M,
+        cache_mb: float = DEFAULT_CACHE_MB,
+    ) -> RoadNetworkTimes:
+        """Build an oracle from a networkx (Multi)DiGraph.
+
+        Parameters
+        ----------
+        G
+            Directed road graph. Nodes carry coordinates (``lat``/``lon`` attributes, WGS84
+            degrees; osmnx names them ``y``/``x``), edges carry ``weight`` in seconds. Of parallel
+            edges the fastest counts. An undirected graph counts each edge both ways.
+        weight
+            Edge attribute holding travel seconds.
+        cutoff_s
+            Searches stop at this many seconds; farther places count as unreachable.
+        max_snap_m
+            A coordinate farther than this from every node is an `OutsideNetworkError`.
+        cache_mb
+            Memory budget for cached destination rows, in MiB.
+        """
+        nodes = list(G.nodes)
+        if not nodes:
+            raise InputError("the road graph has no nodes")
+        index = {node: i for i, node in enumerate(nodes)}
+        lats = np.empty(len(nodes))
+        lons = np.empty(len(nodes))
+        for i, node in enumerate(nodes):
+            data = G.nodes[node]
+            try:
+                lats[i] = float(data[lat])
+                lons[i] = float(data[lon])
+            except (KeyError, TypeError, ValueError):
+                raise InputError(
+                    f"node {node!r} lacks numeric coordinates '{lat}' and '{lon}'",
+                    source="road graph",
+                ) from None
+        src: list[int] = []
+        dst: list[int] = []
+        secs: list[float] = []
+        edges: Iterable[tuple[Any, Any, Any]] = G.edges(data=weight)
+        for u, v, w in edges:
+            if w is None:
+                raise InputError(f"edge {u!r}->{v!r} has no '{weight}'", source="road graph")
+            src.append(index[u])
+            dst.append(index[v])
+            secs.append(float(w))
+            if not G.is_directed():
+                src.append(index[v])
+                dst.append(index[u])
+                secs.append(float(w))
+        return RoadNetworkTimes(
+            lats,
+            lons,
+            np.asarray(src, dtype=np.int64),
+            np.asarray(dst, dtype=np.int64),
+            np.asarray(secs, dtype=float),
+            node_ids=nodes,
+            cutoff_s=cutoff_s,
+            max_snap_m=max_snap_m,
+            cache_mb=cache_mb,
+        )
+
+    @staticmethod
+    def from_graphml(path: str | Path, **kwargs: Any) -> RoadNetworkTimes:
+        """Load a GraphML road network (nodes with ``y``/``x``, edges with ``travel_time``).
+
+        This is the format ``dispatch network import`` writes. Keyword arguments go to
+        `from_graph`.
+        """
+        import networkx as nx
+
+        path = Path(path)
+        if not path.is_file():
+            raise InputError("file not found", source=str(path))
+        try:
+            G = nx.read_graphml(path)
+        except Exception as error:  # networkx raises several types for malformed XML
+            raise InputError(f"not a readable GraphML file ({error})", source=str(path)) from None
+        return TravelTimes.from_graph(G, **kwargs)
+
+    @staticmethod
+    def from_osm_xml(path: str | Path, **kwargs: Any) -> RoadNetworkTimes:
+        """Read an OpenStreetMap XML file offline (needs the ``osm`` extra).
+
+        Speeds are filled where tags lack them; only the largest strongly connected part is kept.
+        Keyword arguments go to `from_graph`.
+        """
+        from dispatch.osm import graph_from_osm_xml
+
+        return TravelTimes.from_graph(graph_from_osm_xml(path), **kwargs)
+
+    @staticmethod
+    def from_edge_csv(
+        edges: str | Path,
+        nodes: str | Path,
+        *,
+        node: str = "node",
+        lat: str = "lat",
+        lon: str = "lon",
+        source: str = "source",
+        target: str = "target",
+        seconds: str | None = None,
+        length_m: str = "length_m",
+        speed_kph: str = "speed_kph",
+        **kwargs: Any,
+    ) -> RoadNetworkTimes:
+        """Load a road network from an edge-list CSV and a node CSV.
+
+        Edge travel time is the ``seconds`` column when given, else ``length_m`` / ``speed_kph``.
+        Column names are parameters so exports such as NREL RouteE's map straight on (see
+        `dispatch.datasets`). Keyword arguments go to the oracle (``cutoff_s`` ...).
+        """
+        import pandas as pd
+
+        node_frame = _read_csv(nodes, [node, lat, lon])
+        wanted = [source, target] + ([seconds] if seconds else [length_m, speed_kph])
+        edge_frame = _read_csv(edges, wanted)
+        node_ids = node_frame[node].tolist()
+        index = pd.Index(node_ids)
+        if not index.is_unique:
+            raise InputError("node ids are not unique", source=str(nodes), field=node)
+        src = index.get_indexer(edge_frame[source])
+        dst = index.get_indexer(edge_frame[target])
+        for column, found in ((source, src), (target, dst)):
+            if (found < 0).any():
+                row = int(np.flatnonzero(found < 0)[0]) + 1
+                raise InputError(
+                    f"edge refers to unknown node {edge_frame[column].iloc[row - 1]!r}",
+                    source=str(edges),
+                    row=row,
+                    field=column,
+                )
+        if seconds:
+            secs = edge_frame[seconds].to_numpy(dtype=float)
+        else:
+            speed = edge_frame[speed_kph].to_numpy(dtype=float)
+            if (speed <= 0).any() or not np.isfinite(speed).all():
+                row = int(np.flatnonzero(~(speed > 0) | ~np.isfinite(speed))[0]) + 1
+                raise InputError("speed must be > 0", source=str(edges), row=row, field=speed_kph)
+            secs = edge_frame[length_m].to_numpy(dtype=float) / (speed / 3.6)
+        return RoadNetworkTimes(
+            node_frame[lat].to_numpy(dtype=float),
+            node_frame[lon].to_numpy(dtype=float),
+            src.astype(np.int64),
+            dst.astype(np.int64),
+            secs,
+            node_ids=node_ids,
+            **kwargs,
+        )
+
+    @staticmethod
+    def straight_line(
+        *, speed_kph: float = 40.0, circuity: float = 1.3, cutoff_s: float = DEFAULT_CUTOFF_S
+    ) -> StraightLineTimes:
+        """Haversine distance x ``circuity`` / ``speed_kph``, for places with no road network.
+
+        The defaults (40 km/h, circuity 1.3) are typical of urban emergency driving; set them
+        from local data where there is any.
+        """
+        return StraightLineTimes(speed_kph=speed_kph, circuity=circuity, cutoff_s=cutoff_s)
+
+    # -- interface -----------------------------------------------------------------------
+    @property
+    def n_places(self) -> int:
+        """How many places the oracle knows."""
+        raise NotImplementedError
+
+    def snap(self, lat: float, lon: float) -> int:
+        """The place for a WGS84 coordinate (degrees)."""
+        return int(self.snap_many(np.array([lat]), np.array([lon]))[0])
+
+    def snap_many(self, lats: npt.ArrayLike, lons: npt.ArrayLike) -> IntArray:
+        """Places for many coordinates at once (degrees)."""
+        raise NotImplementedError
+
+    def coordinates(self, places: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
+        """Latitude and longitude (degrees) of places."""
+        raise NotImplementedError
+
+    def times_to(self, origins: IntArray, destination: int) -> FloatArray:
+        """Seconds from each origin place to ``destination``; ``inf`` past the cut-off."""
+        raise NotImplementedError
+
+    def time(self, origin: int, destination: int) -> float:
+        """Seconds from one place to another; ``inf`` past the cut-off."""
+        return float(self.times_to(np.array([origin], dtype=np.int64), destination)[0])
+
+    def route(self, origin: int, destination: int) -> Route:
+        """The places passed on the fastest way from ``origin`` to ``destination``."""
+        raise NotImplementedError
+
+    def warm(self, destinations: npt.ArrayLike) -> None:
+        """Precompute answers for these destinations (a no-op where nothing is cached)."""
+
+
+def _read_csv(path: str | Path, columns: list[str]) -> Any:
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("file not found", source=str(path))
+    try:
+        frame = pd.read_csv(path)
+    except Exception as error:  # pandas raises many types for unreadable files
+        raise InputError(f"not a readable CSV file ({error})", source=str(path)) from None
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InputError(
+            f"missing column(s) {', '.join(missing)}; found {', '.join(map(str, frame.columns))}",
+            source=str(path),
+        )
+    return frame
+
+
+class RoadNetworkTimes(TravelTimes):
+    """Travel seconds on a directed road graph, stored as sparse matrices.
+
+    Build it with `TravelTimes.from_graph`, `from_graphml`, `from_osm_xml` or `from_edge_csv`.
+    Places are node indices ``0..n_nodes-1``.
+    """
+
+    def __init__(
+        self,
+        lats: FloatArray,
+        lons: FloatArray,
+        src: IntArray,
+        dst: IntArray,
+        seconds: FloatArray,
+        *,
+        node_ids: list[Any] | None = None,
+        cutoff_s: float = DEFAULT_CUTOFF_S,
+        max_snap_m: float = DEFAULT_MAX_SNAP_M,
+        cache_mb: float = DEFAULT_CACHE_MB,
+    ) -> None:
+        import scipy.sparse as sp
+        from scipy.spatial import cKDTree
+
+        n = len(lats)
+        if n == 0:
+            raise InputError("the road network has no nodes")
+        if not (np.isfinite(lats).all() and np.isfinite(lons).all()):
+            raise InputError("the road network has nodes without finite coordinates")
+        if (np.abs(lats) > 90).any() or (np.abs(lons) > 180).any():
+            raise InputError("node coordinates out of range (latitude and longitude swapped?)")
+        if len(seconds) and (not np.isfinite(seconds).all() or (seconds < 0).any()):
+            raise InputError("edge travel times must be finite and >= 0 seconds")
+        if not cutoff_s > 0:
+            raise InputError(f"cutoff_s must be > 0, got {cutoff_s!r}")
+        self.cutoff_s = float(cutoff_s)
+        self.max_snap_m = float(max_snap_m)
+        self.node_ids: list[Any] = list(node_ids) if node_ids is not None else list(range(n))
+        self.lats = np.asarray(lats, dtype=float)
+        self.lons = np.asarray(lons, dtype=float)
+        # Of parallel edges only the fastest matters; csr would *sum* duplicates, so take the
+        # minimum first. Self-loops never shorten a path.
+        keep = src != dst
+        src, dst, seconds = src[keep], dst[keep], seconds[keep]
+        order = np.lexsort((seconds, dst, src))
+        src, dst, seconds = src[order], dst[order], seconds[order]
+        first = np.ones(len(src), dtype=bool)
+        first[1:] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
+        src, dst, seconds = src[first], dst[first], seconds[first]
+        self.n_edges = len(src)
+        # Reverse graph: a Dijkstra from the destination over reversed edges gives the time
+        # from every node *to* the destination in one search. Explicit zeros stay edges.
+        self._reverse = sp.csr_matrix((seconds, (dst, src)), shape=(n, n))
+        self._forward = sp.csr_matrix((seconds, (src, dst)), shape=(n, n))
+        self._lat0 = math.radians(float(np.mean(self.lats)))
+        self._tree = cKDTree(self._project(self.lats, self.lons))
+        row_bytes = n * (8 + 4)
+        self._cache_rows = max(1, int(cache_mb * 2**20 // row_bytes))
+        self._cache: OrderedDict[int, tuple[FloatArray, npt.NDArray[np.int32]]] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_cache"] = OrderedDict()  # workers rebuild what they need
+        return state
+
+    @property
+    def n_places(self) -> int:
+        return len(self.lats)
+
+    def _project(self, lats: npt.ArrayLike, lons: npt.ArrayLike) -> FloatArray:
+        """Local equirectangular metres: exact enough for snapping within a city."""
+        x = EARTH_RADIUS_M * np.radians(np.asarray(lons, dtype=float)) * math.cos(self._lat0)
+        y = EARTH_RADIUS_M * np.radians(np.asarray(lats, dtype=float))
+        return np.column_stack([x, y])
+
+    def snap_many(self, lats: npt.ArrayLike, lons: npt.ArrayLike) -> IntArray:
+        lat_arr = np.atleast_1d(np.asarray(lats, dtype=float))
+        lon_arr = np.atleast_1d(np.asarray(lons, dtype=float))
+        invalid = ~(np.abs(lat_arr) <= 90) | ~(np.abs(lon_arr) <= 180)  # NaN counts as invalid
+        if invalid.any():
+            bad = int(np.flatnonzero(invalid)[0])
+            check_coordinate(float(lat_arr[bad]), float(lon_arr[bad]))
+        dist, idx = self._tree.query(self._project(lat_arr, lon_arr))
+        far = dist > self.max_snap_m
+        if far.any():
+            i = int(np.flatnonzero(far)[0])
+            raise OutsideNetworkError(
+                f"({lat_arr[i]:.6f}, {lon_arr[i]:.6f}) is {dist[i] / 1000:.2f} km from the "
+                f"nearest road node; the limit is {self.max_snap_m / 1000:.2f} km"
+                + (
+                    " (latitude and longitude swapped?)"
+                    if self._near_when_swapped(lat_arr[i], lon_arr[i])
+                    else ""
+                )
+            )
+        return np.asarray(idx, dtype=np.int64)
+
+    def _near_when_swapped(self, lat: float, lon: float) -> bool:
+        if abs(lon) > 90:
+            return False
+        dist, _ = self._tree.query(self._project([lon], [lat]))
+        return bool(dist[0] <= self.max_snap_m)
+
+    def coordinates(self, places: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
+        p = np.asarray(places, dtype=np.int64)
+        return self.lats[p], self.lons[p]
+
+    def _row(self, destination: int) -> tuple[FloatArray, npt.NDArray[np.int32]]:
+        cached = self._cache.get(destination)
+        if cached is not None:
+            self.hits += 1
+            self._cache.move_to_end(destination)
+            return cached
+        self.misses += 1
+        from scipy.sparse.csgraph import dijkstra
+
+        dist, pred = dijkstra(
+            self._reverse,
+            directed=True,
+            indices=destination,
+            limit=self.cutoff_s,
+            return_predecessors=True,
+        )
+        entry = (np.asarray(dist, dtype=float), np.asarray(pred, dtype=np.int32))
+        self._store(destination, entry)
+        return entry
+
+    def _store(self, destination: int, entry: tuple[FloatArray, npt.NDArray[np.int32]]) -> None:
+        self._cache[destination] = entry
+        if len(self._cache) > self._cache_rows:
+            self._cache.popitem(last=False)
+
+    def warm(self, destinations: npt.ArrayLike) -> None:
+        """Compute the rows for these destinations in batched searches (up to the cache size)."""
+        from scipy.sparse.csgraph import dijkstra
+
+        todo = [int(d) for d in np.unique(np.asarray(destinations, dtype=np.int64))]
+        todo = [d for d in todo if d not in self._cache][: self._cache_rows]
+        for start in range(0, len(todo), 256):
+            batch = todo[start : start + 256]
+            dist, pred = dijkstra(
+                self._reverse,
+                directed=True,
+                indices=batch,
+                limit=self.cutoff_s,
+                return_predecessors=True,
+            )
+            for k, destination in enumerate(batch):
+                self._store(
+                    destination,
+                    (np.asarray(dist[k], dtype=float), np.asarray(pred[k], dtype=np.int32)),
+                )
+
+    def times_to(self, origins: IntArray, destination: int) -> FloatArray:
+        return self._row(destination)[0][origins]
+
+    def route(self, origin: int, destination: int) -> Route:
+        dist, pred = self._row(destination)
+        total = dist[origin]
+        if not np.isfinite(total):
+            raise InputError(
+                f"no route from node {self.node_ids[origin]!r} to {self.node_ids[destination]!r} "
+                f"within {self.cutoff_s:.0f} s"
+            )
+        places = [origin]
+        node = origin
+        while node != destination:
+            node = int(pred[node])  # reverse search: pred is the next node towards destination
+            places.append(node)
+        p = np.asarray(places, dtype=np.int64)
+        return Route(places=p, elapsed_s=total - dist[p])
+
+
+class StraightLineTimes(TravelTimes):
+    """Haversine distance x circuity / speed. Places are the distinct coordinates snapped so far."""
+
+    def __init__(
+        self, *, speed_kph: float, circuity: float, cutoff_s: float = DEFAULT_CUTOFF_S
+    ) -> None:
+        if not speed_kph > 0:
+            raise InputError(f"speed_kph must be > 0, got {speed_kph!r}")
+        if not circuity >= 1.0:
+            raise InputError(
+                f"circuity must be >= 1 (road over straight distance), got {circuity!r}"
+            )
+        self.speed_kph = float(speed_kph)
+        self.circuity = float(circuity)
+        self.cutoff_s = float(cutoff_s)
+        self._seconds_per_m = circuity / (speed_kph / 3.6)
+        self._index: dict[tuple[float, float], int] = {}
+        self._lats = np.empty(64)
+        self._lons = np.empty(64)
+        self._n = 0
+
+    @property
+    def n_places(self) -> int:
+        return self._n
+
+    def _add(self, lat: float, lon: float) -> int:
+        key = (lat, lon)
+        found = self._index.get(key)
+        if found is not None:
+            return found
+        if self._n == len(self._lats):
+            self._lats = np.concatenate([self._lats, np.empty(len(self._lats))])
+            self._lons = np.concatenate([self._lons, np.empty(len(self._lons))])
+        self._lats[self._n] = lat
+        self._lons[self._n] = lon
+        self._index[key] = self._n
+        self._n += 1
+        return self._n - 1
+
+    def snap_many(self, lats: npt.ArrayLike, lons: npt.ArrayLike) -> IntArray:
+        lat_list = np.atleast_1d(np.asarray(lats, dtype=float)).tolist()
+        lon_list = np.atleast_1d(np.asarray(lons, dtype=float)).tolist()
+        out = np.empty(len(lat_list), dtype=np.int64)
+        for i, (la, lo) in enumerate(zip(lat_list, lon_list, strict=True)):
+            check_coordinate(la, lo)
+            out[i] = self._add(la, lo)
+        return out
+
+    def coordinates(self, places: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
+        p = np.asarray(places, dtype=np.int64)
+        return self._lats[p], self._lons[p]
+
+    def times_to(self, origins: IntArray, destination: int) -> FloatArray:
+        seconds = (
+            haversine_m(
+                self._lats[origins],
+                self._lons[origins],
+                self._lats[destination],
+                self._lons[destination],
+            )
+            * self._seconds_per_m
+        )
+        seconds[seconds > self.cutoff_s] = np.inf
+        return seconds
+
+    def route(self, origin: int, destination: int, *, steps: int = 8) -> Route:
+        """A straight route through ``steps`` evenly spaced intermediate places."""
+        total = self.time(origin, destination)
+        if not np.isfinite(total):
+            raise InputError(f"no route within {self.cutoff_s:.0f} s")
+        f = np.linspace(0.0, 1.0, steps + 2)
+        lat0, lat1 = self._lats[origin], self._lats[destination]
+        lon0, lon1 = self._lons[origin], self._lons[destination]
+        inner = [
+            self._add(float(lat0 + (lat1 - lat0) * t), float(lon0 + (lon1 - lon0) * t))
+            for t in f[1:-1].tolist()
+        ]
+        places = np.asarray([origin, *inner, destination], dtype=np.int64)
+        return Route(places=places, elapsed_s=f * total)
