@@ -600,7 +600,8 @@ def _read_csv(file: Path, source: str) -> _Table:
     skipped: list[tuple[int, str]] = []
 
     def on_invalid(row: Any) -> str:
-        skipped.append((int(row.number) if row.number is not None else -1, str(row.text)))
+        # ``number`` counts records from 1 including the header: data row = number - 1.
+        skipped.append((int(row.number) - 1 if row.number is not None else -1, str(row.text)))
         return "skip"
 
     try:
@@ -625,18 +626,23 @@ def _read_csv(file: Path, source: str) -> _Table:
     except (OSError, EOFError) as error:
         raise InputError(f"cannot read the file: {error}", source=source) from None
 
-    # Blank lines come back as one-field records; drop them without calling them bad.
-    blank = [number for number, text in skipped if not text.strip()]
+    # Row numbers count every record after the header, so row n is line n + 1 unless a quoted
+    # field spans lines. Records with every field empty (blank lines, bare commas) carry no call:
+    # they keep their number but are skipped and not counted as input rows.
     invalid = [(number, text) for number, text in skipped if text.strip()]
-    total = table.num_rows + len(skipped)
-    if table.num_rows + len(invalid) == 0:
-        raise InputError("the file has a header but no data rows", source=source)
-    raw = table.to_pandas()
+    records = table.num_rows + len(skipped)
     if skipped:
         gaps = np.array([n for n, _ in skipped], dtype=np.int64)
-        rows = np.setdiff1d(np.arange(1, total + 1, dtype=np.int64), gaps)[: table.num_rows]
+        rows = np.setdiff1d(np.arange(1, records + 1, dtype=np.int64), gaps)[: table.num_rows]
     else:
-        rows = np.arange(1, total + 1, dtype=np.int64)
+        rows = np.arange(1, records + 1, dtype=np.int64)
+    raw = table.to_pandas()
+    blank = _blank_records(raw)
+    if blank.any():
+        raw = raw.loc[~blank].reset_index(drop=True)
+        rows = rows[~blank]
+    if len(raw) + len(invalid) == 0:
+        raise InputError("the file has a header but no data rows", source=source)
     expected = len(names)
     bad = pd.DataFrame(
         {
@@ -652,7 +658,18 @@ def _read_csv(file: Path, source: str) -> _Table:
         },
         columns=list(PROBLEM_COLUMNS),
     )
-    return _Table(raw=raw, rows=rows, invalid=bad, total_rows=total - len(blank))
+    return _Table(raw=raw, rows=rows, invalid=bad, total_rows=len(raw) + len(invalid))
+
+
+def _blank_records(raw: pd.DataFrame) -> BoolArray:
+    """Rows whose every field is empty or whitespace."""
+    blank = np.ones(len(raw), dtype=bool)
+    for name in raw.columns:
+        where = np.flatnonzero(blank)
+        if not where.size:
+            break
+        blank[where] = (raw[name].iloc[where].str.strip() == "").to_numpy()
+    return blank
 
 
 def _split(text: str) -> list[str]:
@@ -939,7 +956,7 @@ def _validate(
             _shown(rk),
             lambda w: (
                 "risk "
-                + _text(rk.iloc[w]).reset_index(drop=True)
+                + _text(rk.iloc[w]).reset_index(drop=True).map(repr)
                 + f" is not one of {', '.join(RISK_LEVELS)}"
             ),
             "bad_value",
@@ -973,13 +990,13 @@ def _validate(
     good = ~problems.bad
     frame = pd.DataFrame(
         {
-            "call_id": ids.to_numpy(),
+            "call_id": ids.reset_index(drop=True),
             "received_at": received,
             "lat": lat,
             "lon": lon,
-            "call_type": call_type.to_numpy(),
+            "call_type": call_type.reset_index(drop=True),
             "priority": priority,
-            "risk": risk.to_numpy(),
+            "risk": risk.reset_index(drop=True),
             "on_scene_s": on_scene,
             "transport": transport,
             "row": rows,

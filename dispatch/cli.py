@@ -13,6 +13,7 @@ import typer
 from dispatch.commands import data as data_commands
 from dispatch.commands import demo as demo_command
 from dispatch.commands import network as network_commands
+from dispatch.commands import simulate as simulate_command
 from dispatch.errors import DispatchError
 
 app = typer.Typer(
@@ -23,6 +24,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command(name="demo")(demo_command.demo)
+app.command(name="simulate")(simulate_command.simulate)
 app.add_typer(data_commands.app, name="data")
 app.add_typer(network_commands.app, name="network")
 

@@ -6,8 +6,6 @@ With arrival rate lambda, mean service time 1/mu and ``c`` servers, the offered 
 
 from __future__ import annotations
 
-import math
-
 
 def erlang_b(c: int, a: float) -> float:
     """Blocking probability of an M/M/c/c loss system (stable recursion)."""

@@ -1,7 +1,7 @@
 """Ready-made road networks: the bundled downtown Denver streets and synthetic road grids.
 
 `denver_network` loads the small real network shipped in ``data/denver`` (482 intersections,
-1,342 directed street segments, from NREL RouteE's OpenStreetMap export). `road_grid` builds a
+1,342 directed street segments, from OpenStreetMap). `road_grid` builds a
 road-like directed grid of any size straight into arrays, fast enough for 100k-node benchmarks.
 
 Examples
@@ -15,7 +15,6 @@ Examples
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,17 +25,6 @@ from dispatch.travel import EARTH_RADIUS_M, RoadNetworkTimes, TravelTimes
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
-
-
-def _denver_paths() -> tuple[Path, Path]:
-    """``(edges, vertices)`` CSV paths of the bundled Denver network."""
-    try:
-        from dispatch import datasets
-    except ImportError:
-        folder = Path(__file__).resolve().parent.parent / "data" / "denver"
-        return folder / "edges-complete.csv.gz", folder / "vertices-complete.csv.gz"
-    paths = datasets.denver()
-    return Path(paths.edges), Path(paths.vertices)
 
 
 def denver_network(**kwargs: Any) -> RoadNetworkTimes:
@@ -62,10 +50,12 @@ def denver_network(**kwargs: Any) -> RoadNetworkTimes:
     >>> net.n_places, net.n_edges
     (482, 1342)
     """
-    edges, vertices = _denver_paths()
+    from dispatch.datasets import denver
+
+    paths = denver()
     return TravelTimes.from_edge_csv(
-        edges,
-        vertices,
+        paths.edges,
+        paths.vertices,
         node="vertex_id",
         lat="y",
         lon="x",

@@ -29,11 +29,17 @@ from typing import Literal
 
 import pandas as pd
 
+from dispatch.distributions import Distribution
 from dispatch.errors import InputError
 from dispatch.match.rules import RuleSet, default_rules
 from dispatch.model import RiskLevel, Shift, TeamKind, check_coordinate
-from dispatch.distributions import Distribution
 from dispatch.travel import TravelTimes
+
+DEFAULT_PROCESSING = Distribution.lognormal_from_quantile(45.0, 90.0)
+DEFAULT_TURNOUT = Distribution.fixed(60.0)
+DEFAULT_ON_SCENE = Distribution.lognormal_from_quantile(43 * 60.0, 150 * 60.0)
+DEFAULT_HANDOFF = Distribution.lognormal_from_quantile(30 * 60.0, 120 * 60.0)
+DEFAULT_POOL_RESPONSE = Distribution.lognormal_from_quantile(11 * 60.0, 25 * 60.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,13 +89,13 @@ class ServiceSpec:
         Time at the facility before the team is free.
     """
 
-    processing: Distribution = Distribution.lognormal_from_quantile(45.0, 90.0)
-    turnout: Distribution = Distribution.fixed(60.0)
+    processing: Distribution = DEFAULT_PROCESSING
+    turnout: Distribution = DEFAULT_TURNOUT
     on_scene: Mapping[str, Distribution] = field(
-        default_factory=lambda: {"default": Distribution.lognormal_from_quantile(43 * 60.0, 150 * 60.0)}
+        default_factory=lambda: {"default": DEFAULT_ON_SCENE}
     )
     transport_share: float = 0.5
-    handoff: Distribution = Distribution.lognormal_from_quantile(30 * 60.0, 120 * 60.0)
+    handoff: Distribution = DEFAULT_HANDOFF
 
     def __post_init__(self) -> None:
         if "default" not in self.on_scene:
@@ -124,7 +130,7 @@ class PolicySpec:
     fallback_after_min: float | None = 10.0
     fallback: Literal["pool", "teams"] = "pool"
     fallback_kind: TeamKind = TeamKind.PATROL
-    fallback_response: Distribution = Distribution.lognormal_from_quantile(11 * 60.0, 25 * 60.0)
+    fallback_response: Distribution = DEFAULT_POOL_RESPONSE
     target_response_min: float = 20.0
 
     def __post_init__(self) -> None:
@@ -161,9 +167,7 @@ class SyntheticCalls:
     locations: Sequence[tuple[float, float, float]]
     start: date = date(2025, 1, 6)
     hour_of_week: Sequence[float] | None = None
-    risk_mix: Mapping[RiskLevel, float] = field(
-        default_factory=lambda: {RiskLevel.STANDARD: 1.0}
-    )
+    risk_mix: Mapping[RiskLevel, float] = field(default_factory=lambda: {RiskLevel.STANDARD: 1.0})
     call_type: str = "mental_health"
     priority: int = 2
 
@@ -173,7 +177,9 @@ class SyntheticCalls:
         if not self.locations:
             raise InputError("synthetic calls need at least one location")
         if self.hour_of_week is not None and (
-            len(self.hour_of_week) != 168 or min(self.hour_of_week) < 0 or sum(self.hour_of_week) <= 0
+            len(self.hour_of_week) != 168
+            or min(self.hour_of_week) < 0
+            or sum(self.hour_of_week) <= 0
         ):
             raise InputError("hour_of_week needs 168 non-negative weights with a positive sum")
         if abs(sum(self.risk_mix.values()) - 1.0) > 1e-6:
@@ -255,7 +261,9 @@ class Scenario:
 
 
 def _is_specialist_kind(rules: RuleSet, kind: TeamKind) -> bool:
-    return any(kind in tier.kinds and tier.specialist for tiers in rules.tiers.values() for tier in tiers)
+    return any(
+        kind in tier.kinds and tier.specialist for tiers in rules.tiers.values() for tier in tiers
+    )
 
 
 def _needs_facilities(scenario: Scenario) -> bool:

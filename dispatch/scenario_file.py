@@ -111,9 +111,7 @@ class SyntheticSpec(Strict):
     days: float = Field(gt=0)
     start: date = date(2025, 1, 6)
     profile: str | None = None
-    locations: list[Annotated[list[float], Field(min_length=3, max_length=3)]] = Field(
-        min_length=1
-    )
+    locations: list[Annotated[list[float], Field(min_length=3, max_length=3)]] = Field(min_length=1)
     risk_mix: dict[RiskLevel, float] = Field(default_factory=lambda: {RiskLevel.STANDARD: 1.0})
     call_type: str = "mental_health"
     priority: int = Field(default=2, ge=1, le=4)
@@ -199,6 +197,30 @@ class PolicyFileSpec(Strict):
     max_travel_min: float | None = Field(default=None, gt=0)
 
 
+class SweepFileSpec(Strict):
+    """The ``[sweep]`` table, read by ``dispatch sweep`` (see `dispatch.sweep`).
+
+    ``vary`` is a grid (every combination); lists in ``together`` change in step. Keys are dotted
+    paths into this file: ``policy.fallback_after_min``, ``teams.CRU-day.count`` (a list element
+    by its ``id``) or ``teams.0.count`` (by position).
+    """
+
+    vary: dict[str, Annotated[list[Any], Field(min_length=1)]] = Field(default_factory=dict)
+    together: dict[str, Annotated[list[Any], Field(min_length=1)]] = Field(default_factory=dict)
+    replications: int | None = Field(default=None, ge=1)
+    target_share: float | None = Field(default=None, gt=0, le=1)
+    target_min: float | None = Field(default=None, gt=0)
+
+    @field_validator("together")
+    @classmethod
+    def _same_length(cls, value: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        lengths = {key: len(values) for key, values in value.items()}
+        if len(set(lengths.values())) > 1:
+            listed = ", ".join(f"{key}: {n}" for key, n in lengths.items())
+            raise ValueError(f"lists varied together must have the same length ({listed})")
+        return value
+
+
 class ScenarioFile(Strict):
     """The whole file. ``sweep`` is read by ``dispatch sweep``; simulate ignores it."""
 
@@ -215,7 +237,7 @@ class ScenarioFile(Strict):
     shifts: dict[str, ShiftSpec] = Field(default_factory=dict)
     teams: list[TeamGroupSpec] = Field(min_length=1)
     policy: PolicyFileSpec = Field(default_factory=PolicyFileSpec)
-    sweep: dict[str, Any] = Field(default_factory=dict)
+    sweep: SweepFileSpec = Field(default_factory=SweepFileSpec)
 
 
 # -- reading, extends and paths ------------------------------------------------------------
@@ -258,9 +280,9 @@ def _absolute_paths(data: dict[str, Any], base: Path) -> None:
         if isinstance(synth.get("profile"), str):
             synth["profile"] = str((base / synth["profile"]).resolve())
     policy = data.get("policy")
-    if isinstance(policy, dict) and isinstance(policy.get("rules"), str):
-        if policy["rules"] != "default":
-            policy["rules"] = str((base / policy["rules"]).resolve())
+    rules = policy.get("rules") if isinstance(policy, dict) else None
+    if isinstance(policy, dict) and isinstance(rules, str) and rules != "default":
+        policy["rules"] = str((base / rules).resolve())
 
 
 def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -319,7 +341,9 @@ def build(spec: ScenarioFile, *, source: Path | None = None) -> Scenario:
                 f"(stations: {', '.join(sorted(station_ids))})",
                 source=where,
             )
-        ids = [group.id] if group.count == 1 else [f"{group.id}-{k + 1}" for k in range(group.count)]
+        ids = (
+            [group.id] if group.count == 1 else [f"{group.id}-{k + 1}" for k in range(group.count)]
+        )
         teams.extend(
             TeamSpec(
                 team_id=team_id,

@@ -17,7 +17,6 @@ networkx is used only to load graphs and, in the tests, as the reference answer.
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -364,16 +363,25 @@ class RoadNetworkTimes(TravelTimes):
         self._reverse = sp.csr_matrix((seconds, (dst, src)), shape=(n, n))
         self._forward = sp.csr_matrix((seconds, (src, dst)), shape=(n, n))
         self._lat0 = math.radians(float(np.mean(self.lats)))
-        self._tree = cKDTree(self._project(self.lats, self.lons))
+        # Snap only onto the largest strongly connected part: from there every snapped place
+        # reaches every other. Nodes outside it (dead-end fragments of an extract) stay in the
+        # graph for routing but never receive a call or a team.
+        from scipy.sparse.csgraph import connected_components
+
+        _, labels = connected_components(self._forward, directed=True, connection="strong")
+        main = int(np.bincount(labels).argmax())
+        self.snappable = np.flatnonzero(labels == main).astype(np.int64)
+        self.n_unsnappable = n - len(self.snappable)
+        self._tree = cKDTree(self._project(self.lats[self.snappable], self.lons[self.snappable]))
         row_bytes = n * (8 + 4)
         self._cache_rows = max(1, int(cache_mb * 2**20 // row_bytes))
-        self._cache: OrderedDict[int, tuple[FloatArray, npt.NDArray[np.int32]]] = OrderedDict()
+        self._cache: dict[int, tuple[FloatArray, npt.NDArray[np.int32]]] = {}
         self.hits = 0
         self.misses = 0
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state["_cache"] = OrderedDict()  # workers rebuild what they need
+        state["_cache"] = {}  # workers rebuild what they need
         return state
 
     @property
@@ -406,7 +414,7 @@ class RoadNetworkTimes(TravelTimes):
                     else ""
                 )
             )
-        return np.asarray(idx, dtype=np.int64)
+        return self.snappable[np.asarray(idx, dtype=np.int64)]
 
     def _near_when_swapped(self, lat: float, lon: float) -> bool:
         if abs(lon) > 90:
@@ -422,7 +430,6 @@ class RoadNetworkTimes(TravelTimes):
         cached = self._cache.get(destination)
         if cached is not None:
             self.hits += 1
-            self._cache.move_to_end(destination)
             return cached
         self.misses += 1
         from scipy.sparse.csgraph import dijkstra
@@ -439,9 +446,11 @@ class RoadNetworkTimes(TravelTimes):
         return entry
 
     def _store(self, destination: int, entry: tuple[FloatArray, npt.NDArray[np.int32]]) -> None:
+        # First in, first out: cheaper than LRU bookkeeping on every hit, and a replay's
+        # destinations recur evenly enough that recency buys little.
         self._cache[destination] = entry
         if len(self._cache) > self._cache_rows:
-            self._cache.popitem(last=False)
+            del self._cache[next(iter(self._cache))]
 
     def warm(self, destinations: npt.ArrayLike) -> None:
         """Compute the rows for these destinations in batched searches (up to the cache size)."""

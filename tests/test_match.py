@@ -30,10 +30,17 @@ CONTENDING = {Verdict.SLOWER, Verdict.LOWER_PREFERENCE}
 
 
 @st.composite
-def teams_at_nodes(draw: st.DrawFn, max_size: int = 12) -> list[tuple[Team, int]]:
-    """Teams of random kind, CIT, status and position, each with the node it stands on."""
+def teams_at_nodes(
+    draw: st.DrawFn, min_size: int = 1, max_size: int = 12
+) -> list[tuple[str, TeamKind, bool, TeamStatus, int]]:
+    """Teams of random id, kind, CIT, status and node: ``(id, kind, cit, status, node)``."""
     ids = draw(
-        st.lists(st.text("ABCXYZ0123", min_size=1, max_size=3), unique=True, max_size=max_size)
+        st.lists(
+            st.text("ABCXYZ0123", min_size=1, max_size=3),
+            unique=True,
+            min_size=min_size,
+            max_size=max_size,
+        )
     )
     out = []
     for team_id in ids:
@@ -44,7 +51,7 @@ def teams_at_nodes(draw: st.DrawFn, max_size: int = 12) -> list[tuple[Team, int]
             cit = True
         else:
             cit = draw(st.booleans())
-        status = draw(st.sampled_from(TeamStatus))
+        status = draw(st.one_of(st.just(TeamStatus.AVAILABLE), st.sampled_from(TeamStatus)))
         node = draw(st.integers(0, N_NODES - 1))
         out.append((team_id, kind, cit, status, node))
     return out
@@ -300,9 +307,7 @@ def test_explain_false_gives_the_same_choice_without_alternatives(
 
 def far_node(city, call_node: int, at_least_s: float) -> int:
     """A node whose trip to ``call_node`` takes at least ``at_least_s`` but has a path."""
-    return next(
-        n for n in range(N_NODES) if at_least_s <= city.eta(n, call_node) < math.inf
-    )
+    return next(n for n in range(N_NODES) if at_least_s <= city.eta(n, call_node) < math.inf)
 
 
 def team(city, team_id, kind, node, **kwargs) -> Team:
@@ -449,7 +454,10 @@ def test_unknown_team_kind_is_an_input_error():
 
 @pytest.mark.parametrize(
     ("kind", "cit", "message"),
-    [(TeamKind.CIT_OFFICER, False, "must be CIT certified"), (TeamKind.CLINICIAN, True, "no officer")],
+    [
+        (TeamKind.CIT_OFFICER, False, "must be CIT certified"),
+        (TeamKind.CLINICIAN, True, "no officer"),
+    ],
 )
 def test_cit_flag_must_fit_the_kind(kind, cit, message):
     with pytest.raises(InputError, match=message):
@@ -595,7 +603,9 @@ def test_missing_rule_file(tmp_path):
 
 def test_default_rules_follow_the_design():
     rules = default_rules()
-    tiers = {risk: [(t.kinds, t.cit, t.specialist) for t in rules.tiers[risk]] for risk in RiskLevel}
+    tiers = {
+        risk: [(t.kinds, t.cit, t.specialist) for t in rules.tiers[risk]] for risk in RiskLevel
+    }
     co, clin = TeamKind.CO_RESPONDER, TeamKind.CLINICIAN
     assert tiers[RiskLevel.HIGH][0] == ((co,), CitRule.REQUIRED, True)
     assert tiers[RiskLevel.STANDARD][0] == ((co,), CitRule.PREFERRED, True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from pathlib import Path
@@ -70,6 +71,21 @@ def test_snap_picks_the_nearest_node(city, lat, lon):
 def test_snap_of_a_node_coordinate_is_that_node(city):
     lats, lons = zip(*city.coords, strict=True)
     assert city.travel.snap_many(lats, lons).tolist() == list(range(len(city.coords)))
+
+
+def test_snapping_skips_dead_end_fragments():
+    # A one-way spur b -> c -> d leaves the loop a <-> b with no way back: a call or team near
+    # d snaps to the nearest node of the loop instead, from where every place is reachable.
+    G = nx.DiGraph()
+    for name, lat in (("a", 39.700), ("b", 39.701), ("c", 39.702), ("d", 39.703)):
+        G.add_node(name, y=lat, x=-105.0)
+    G.add_edge("a", "b", travel_time=10.0)
+    G.add_edge("b", "a", travel_time=10.0)
+    G.add_edge("b", "c", travel_time=10.0)
+    G.add_edge("c", "d", travel_time=10.0)
+    travel = TravelTimes.from_graph(G, max_snap_m=1000.0)
+    assert travel.snap(39.7031, -105.0) == travel.node_ids.index("b")
+    assert travel.time(travel.node_ids.index("a"), travel.node_ids.index("d")) == 30.0
 
 
 def test_far_coordinate_is_outside_the_network_and_says_how_far(city):
@@ -166,7 +182,7 @@ def test_route_is_a_path_whose_elapsed_times_add_up(G, data):
     assert len(places) == len(set(places))  # no cycles
     assert route.elapsed_s[0] == 0.0
     assert route.duration_s == pytest.approx(total, abs=1e-9)
-    for k, (u, v) in enumerate(zip(places, places[1:], strict=False)):
+    for k, (u, v) in enumerate(itertools.pairwise(places)):
         fastest = min(d[WEIGHT] for d in G.get_edge_data(u, v).values())
         assert route.elapsed_s[k + 1] - route.elapsed_s[k] == pytest.approx(fastest, abs=1e-9)
     for t in [*route.elapsed_s.tolist(), route.duration_s + 1.0]:
@@ -332,11 +348,11 @@ def test_graphml_roundtrip(tmp_path, city):
 
 def test_graphml_errors_name_the_file(tmp_path):
     missing = tmp_path / "missing.graphml"
-    with pytest.raises(InputError, match="missing.graphml"):
+    with pytest.raises(InputError, match=r"missing\.graphml"):
         TravelTimes.from_graphml(missing)
     broken = tmp_path / "broken.graphml"
     broken.write_text("<graphml><graph>", encoding="utf-8")
-    with pytest.raises(InputError, match="broken.graphml"):
+    with pytest.raises(InputError, match=r"broken\.graphml"):
         TravelTimes.from_graphml(broken)
 
 
@@ -378,9 +394,7 @@ def test_edge_csv_loads_times_from_length_and_speed(tmp_path):
 
 
 def test_edge_csv_seconds_column(tmp_path):
-    edges, nodes = write_csvs(
-        tmp_path, edges="source,target,secs\na,b,7\nb,c,8\n", nodes=NODES_CSV
-    )
+    edges, nodes = write_csvs(tmp_path, edges="source,target,secs\na,b,7\nb,c,8\n", nodes=NODES_CSV)
     travel = TravelTimes.from_edge_csv(edges, nodes, seconds="secs")
     assert travel.time(0, 2) == 15.0
     assert travel.time(2, 0) == math.inf
@@ -411,9 +425,7 @@ def test_edge_csv_bad_speed_names_the_file(tmp_path, speed):
 
 
 def test_edge_csv_missing_column_names_the_file(tmp_path):
-    edges, nodes = write_csvs(
-        tmp_path, edges="source,target,length_m\na,b,100\n", nodes=NODES_CSV
-    )
+    edges, nodes = write_csvs(tmp_path, edges="source,target,length_m\na,b,100\n", nodes=NODES_CSV)
     with pytest.raises(InputError, match="missing column") as error:
         TravelTimes.from_edge_csv(edges, nodes)
     assert str(edges) in str(error.value) and "speed_kph" in str(error.value)

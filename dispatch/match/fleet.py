@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dispatch.errors import InputError
-from dispatch.match.rules import KIND_CODES, RuleSet
+from dispatch.match.rules import KIND_CODES, TIER_GAP_S, RuleSet
 from dispatch.model import RiskLevel, Team, TeamKind, TeamStatus
 from dispatch.travel import TravelTimes
 
@@ -81,6 +81,10 @@ class Fleet:
         )
         self._tiers_rules: RuleSet | None = None
         self._tiers: dict[RiskLevel, tuple[npt.NDArray[np.int16], npt.NDArray[np.float64]]] = {}
+        self._base: dict[
+            tuple[RiskLevel, str],
+            tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.bool_]],
+        ] = {}
 
     @classmethod
     def from_teams(cls, teams: Sequence[Team], travel: TravelTimes) -> Fleet:
@@ -116,11 +120,31 @@ class Fleet:
         if rules is not self._tiers_rules:
             self._tiers_rules = rules
             self._tiers = {}
+            self._base = {}
         found = self._tiers.get(risk)
         if found is None:
             tier_of, penalty = rules.tables(risk)
             found = (tier_of[self.kind, self.cit], penalty[self.kind, self.cit])
             self._tiers[risk] = found
+        return found
+
+    def base_scores(
+        self, rules: RuleSet, risk: RiskLevel, specialist_tiers: npt.NDArray[np.bool_]
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+        """Static part of each team's score for ``risk``: tier offset plus CIT penalty.
+
+        Returns ``(any_tier, specialist_only, is_specialist)``: the first is ``inf`` for
+        ineligible teams, the second also for teams outside the specialist tiers.
+        ``specialist_tiers`` flags each tier of ``risk`` with a trailing False for tier -1.
+        """
+        key = (risk, "base")
+        found = self._base.get(key) if rules is self._tiers_rules else None
+        if found is None:
+            tier, penalty = self.tiers(rules, risk)
+            is_specialist = specialist_tiers[tier]
+            any_tier = np.where(tier >= 0, tier * TIER_GAP_S + penalty, np.inf)
+            found = (any_tier, np.where(is_specialist, any_tier, np.inf), is_specialist)
+            self._base[key] = found
         return found
 
     def set_state(

@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from dispatch.match.explain import Alternative, Recommendation, Verdict, format_minutes
 from dispatch.match.fleet import Fleet
-from dispatch.match.rules import TIER_GAP_S, RuleSet, default_rules
+from dispatch.match.rules import RuleSet, default_rules
 from dispatch.model import Call, ReasonCode, RiskLevel, Team
 from dispatch.travel import TravelTimes
 
@@ -100,27 +100,48 @@ class Matcher:
     def scores(
         self, place: int, risk: RiskLevel, fleet: Fleet, *, specialist_only: bool = False
     ) -> Scores:
-        """Score every team for a call at ``place``: lower is better, ``inf`` may not go."""
+        """Score every team for a call at ``place``: lower is better, ``inf`` may not go.
+
+        A team's score is its tier times `TIER_GAP_S`, plus its ETA, plus any CIT penalty; it is
+        ``inf`` when the team is ineligible, not dispatchable or beyond ``max_travel_s``.
+        """
         eta = self.travel.times_to(fleet.place, place)
         tier, penalty = fleet.tiers(self.rules, risk)
-        eligible = tier >= 0
-        specialist = self._specialist_lookup[risk][tier]  # tier -1 reads the trailing False
-        ok = fleet.dispatchable & eligible & (eta <= self.rules.max_travel_s)
-        if specialist_only:
-            ok &= specialist
-        score = np.where(ok, tier * TIER_GAP_S + eta + penalty, np.inf)
-        return Scores(eta, tier, penalty, eligible, specialist, ok, score)
+        any_tier, spec_only, specialist = fleet.base_scores(
+            self.rules, risk, self._specialist_lookup[risk]
+        )
+        base = spec_only if specialist_only else any_tier
+        ok = fleet.dispatchable & np.isfinite(base) & (eta <= self.rules.max_travel_s)
+        score = np.where(ok, base + eta, np.inf)
+        return Scores(eta, tier, penalty, tier >= 0, specialist, ok, score)
 
     def best(
         self, place: int, risk: RiskLevel, fleet: Fleet, *, specialist_only: bool = False
     ) -> Choice:
         """The team to send to a call at ``place`` with (effective) ``risk``.
 
-        With ``specialist_only`` only specialist tiers are considered (the simulator queues a
-        call rather than send a fallback before ``fallback_after_min``).
+        The same answer as `recommend` without the explanation, computed on the fast path the
+        simulator uses. With ``specialist_only`` only specialist tiers are considered (the
+        simulator queues a call rather than send a fallback before ``fallback_after_min``).
         """
+        if len(fleet) == 0:
+            return Choice(-1, float("inf"), -1, False, ReasonCode.INELIGIBLE)
+        any_tier, spec_only, specialist = fleet.base_scores(
+            self.rules, risk, self._specialist_lookup[risk]
+        )
+        eta = self.travel.times_to(fleet.place, place)
+        score = (spec_only if specialist_only else any_tier) + eta
+        np.copyto(score, np.inf, where=~fleet.dispatchable)
+        i = int(score.argmin())
+        if score[i] == np.inf or eta[i] > self.rules.max_travel_s:
+            # Rare: nobody can go, or the best-ranked team is too far (a lower tier may not be).
+            return self._choose(
+                self.scores(place, risk, fleet, specialist_only=specialist_only), fleet
+            )
+        if specialist[i]:
+            return Choice(i, float(eta[i]), int(fleet.tiers(self.rules, risk)[0][i]), True, None)
         s = self.scores(place, risk, fleet, specialist_only=specialist_only)
-        return self._choose(s, fleet)
+        return Choice(i, float(eta[i]), int(s.tier[i]), False, self._reason(s, fleet))
 
     def _choose(self, s: Scores, fleet: Fleet) -> Choice:
         if len(s.score) == 0:

@@ -60,14 +60,14 @@ def epoch_of(frame: pd.DataFrame, timezone: str) -> pd.Timestamp:
     """Local midnight of the first call's day: the scenario's time zero."""
     if frame.empty:
         raise InputError("the call log has no calls")
-    first = frame["received_at"].min().tz_convert(timezone)
+    first: pd.Timestamp = pd.Timestamp(frame["received_at"].min()).tz_convert(timezone)
     return first.normalize()
 
 
 def table_from_log(frame: pd.DataFrame, epoch: pd.Timestamp) -> CallTable:
     """Columns from a normalized call-log frame (see `dispatch.calls.load_calls`)."""
     n = len(frame)
-    received = (frame["received_at"] - epoch).dt.total_seconds().to_numpy(dtype=float)
+    received = np.asarray((frame["received_at"] - epoch).dt.total_seconds(), dtype=np.float64)
     transport = np.full(n, -1, dtype=np.int8)
     if "transport" in frame.columns:
         col = frame["transport"]
@@ -124,7 +124,7 @@ def scale_volume(table: CallTable, volume: float, rng: np.random.Generator) -> C
     week0 = np.floor(t0 / WEEK_S) * WEEK_S
     received = week0 + rng.integers(0, n_weeks, n_extra) * WEEK_S + hour_of_week_s
     received += rng.uniform(0.0, 3600.0, n_extra)
-    received = np.clip(received, t0, t1)
+    received = np.clip(received, t0, t1).astype(np.float64)
     extra = CallTable(
         call_id=np.array(
             [f"{table.call_id[s]}+x{k}" for k, s in enumerate(like.tolist())], dtype=object
@@ -155,7 +155,9 @@ def synthetic_epoch(spec: SyntheticCalls, timezone: str) -> pd.Timestamp:
     return pd.Timestamp(datetime.combine(spec.start, datetime.min.time())).tz_localize(timezone)
 
 
-def synthetic_table(spec: SyntheticCalls, epoch: pd.Timestamp, rng: np.random.Generator) -> CallTable:
+def synthetic_table(
+    spec: SyntheticCalls, epoch: pd.Timestamp, rng: np.random.Generator
+) -> CallTable:
     """Draw calls from a non-homogeneous Poisson process by hour of week.
 
     Hours are taken in scenario time (local clock at the epoch; a daylight-saving change shifts

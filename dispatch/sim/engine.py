@@ -62,21 +62,25 @@ class FleetSetup:
 
 @dataclass
 class Records:
-    """Per-call and per-team outcomes of one replication, as numpy columns."""
+    """Per-call and per-team outcomes of one replication, as numpy columns.
+
+    While the replay runs the per-call columns are Python lists (element writes are several
+    times cheaper than numpy scalar writes); `freeze` turns them into arrays.
+    """
 
     n_calls: int
     n_teams: int
-    team: npt.NDArray[np.int64] = field(init=False)
-    ready_s: npt.NDArray[np.float64] = field(init=False)
-    dispatched_s: npt.NDArray[np.float64] = field(init=False)
-    arrived_s: npt.NDArray[np.float64] = field(init=False)
-    cleared_s: npt.NDArray[np.float64] = field(init=False)
-    travel_s: npt.NDArray[np.float64] = field(init=False)
-    on_scene_s: npt.NDArray[np.float64] = field(init=False)
-    transported: npt.NDArray[np.int8] = field(init=False)
-    facility: npt.NDArray[np.int64] = field(init=False)
-    outcome: npt.NDArray[np.int8] = field(init=False)
-    reason: npt.NDArray[np.int8] = field(init=False)
+    team: Any = field(init=False)
+    ready_s: Any = field(init=False)
+    dispatched_s: Any = field(init=False)
+    arrived_s: Any = field(init=False)
+    cleared_s: Any = field(init=False)
+    travel_s: Any = field(init=False)
+    on_scene_s: Any = field(init=False)
+    transported: Any = field(init=False)
+    facility: Any = field(init=False)
+    outcome: Any = field(init=False)
+    reason: Any = field(init=False)
     team_calls: npt.NDArray[np.int64] = field(init=False)
     team_busy_s: npt.NDArray[np.float64] = field(init=False)
     team_overtime_s: npt.NDArray[np.float64] = field(init=False)
@@ -85,20 +89,38 @@ class Records:
 
     def __post_init__(self) -> None:
         n, m = self.n_calls, self.n_teams
-        self.team = np.full(n, -1, dtype=np.int64)
-        self.ready_s = np.full(n, np.nan)
-        self.dispatched_s = np.full(n, np.nan)
-        self.arrived_s = np.full(n, np.nan)
-        self.cleared_s = np.full(n, np.nan)
-        self.travel_s = np.full(n, np.nan)
-        self.on_scene_s = np.full(n, np.nan)
-        self.transported = np.full(n, -1, dtype=np.int8)
-        self.facility = np.full(n, -1, dtype=np.int64)
-        self.outcome = np.full(n, NOT_SERVED, dtype=np.int8)
-        self.reason = np.full(n, -1, dtype=np.int8)
+        nan = float("nan")
+        self.team = [-1] * n
+        self.ready_s = [nan] * n
+        self.dispatched_s = [nan] * n
+        self.arrived_s = [nan] * n
+        self.cleared_s = [nan] * n
+        self.travel_s = [nan] * n
+        self.on_scene_s = [nan] * n
+        self.transported = [-1] * n
+        self.facility = [-1] * n
+        self.outcome = [NOT_SERVED] * n
+        self.reason = [-1] * n
         self.team_calls = np.zeros(m, dtype=np.int64)
         self.team_busy_s = np.zeros(m)
         self.team_overtime_s = np.zeros(m)
+
+    def freeze(self) -> None:
+        """Turn the per-call lists into numpy arrays."""
+        for name, dtype in (
+            ("team", np.int64),
+            ("ready_s", np.float64),
+            ("dispatched_s", np.float64),
+            ("arrived_s", np.float64),
+            ("cleared_s", np.float64),
+            ("travel_s", np.float64),
+            ("on_scene_s", np.float64),
+            ("transported", np.int8),
+            ("facility", np.int64),
+            ("outcome", np.int8),
+            ("reason", np.int8),
+        ):
+            setattr(self, name, np.asarray(getattr(self, name), dtype=dtype))
 
 
 class Replay:
@@ -153,6 +175,11 @@ class Replay:
         self.priority = priority.tolist()
         self.simulated = simulated
         self.draws = draws
+        self.turnout = draws.turnout_s.tolist()
+        self.on_scene = draws.on_scene_s.tolist()
+        self.transport = draws.transport.tolist()
+        self.handoff = draws.handoff_s.tolist()
+        self.pool_travel = draws.pool_travel_s.tolist()
         self.fallback_after_s = fallback_after_s
         self.pool_fallback = pool_fallback
         self.horizon_s = horizon_s
@@ -169,6 +196,8 @@ class Replay:
             dispatchable=np.zeros(m, dtype=bool),
         )
         self.station = setup.station_place.tolist()
+        self.facility_place = setup.facility_place.tolist()
+        self.team_calls = [0] * m
         self.state_call = np.zeros(n, dtype=np.int8)
         self.state_team = [OFF] * m
         self.busy_since = [0.0] * m
@@ -207,15 +236,22 @@ class Replay:
                     ev = env.timeout(end, i)
                     ev.callbacks.append(self._on_shift_end)
         ready = self.received_s + self.draws.processing_s
-        self.rec.ready_s[:] = np.where(self.simulated, ready, np.nan)
-        self.rec.outcome[~self.simulated] = NOT_SIMULATED
-        self.state_call[~self.simulated] = THINNED
-        on_ready = self._on_ready
-        for c in np.flatnonzero(self.simulated).tolist():
-            if self.log_events:
+        self.rec.ready_s = np.where(self.simulated, ready, np.nan).tolist()
+        for c in np.flatnonzero(~self.simulated).tolist():
+            self.rec.outcome[c] = NOT_SIMULATED
+            self.state_call[c] = THINNED
+        # Calls enter through one chain of events in ready-time order, so the event heap holds
+        # only what is in flight, not the whole year.
+        self._arrivals = sorted(
+            zip(
+                ready[self.simulated].tolist(), np.flatnonzero(self.simulated).tolist(), strict=True
+            )
+        )
+        self._next_arrival = 0
+        if self.log_events:
+            for c in np.flatnonzero(self.simulated).tolist():
                 self._log(self.received_s[c], "received", call=c)
-            ev = env.timeout(float(ready[c]), c)
-            ev.callbacks.append(on_ready)
+        self._schedule_next_arrival()
         env.run(until=self.horizon_s)
         self._close()
         return self.rec
@@ -230,6 +266,8 @@ class Replay:
                     if self.log_events:
                         self._log(self.horizon_s, "unserved", call=c)
         self.rec.end_s = self.horizon_s
+        self.rec.team_calls = np.asarray(self.team_calls, dtype=np.int64)
+        self.rec.freeze()
 
     # -- positions -------------------------------------------------------------------------
     def _refresh_positions(self, now: float) -> None:
@@ -253,7 +291,11 @@ class Replay:
         key = (origin, destination)
         route = self._routes.get(key)
         if route is None:
-            route = self.travel.route(origin, destination)
+            if np.isfinite(self.travel.time(origin, destination)):
+                route = self.travel.route(origin, destination)
+            else:  # beyond the oracle's cut-off: count the cut-off, arrive at once after it
+                cutoff = self.travel.cutoff_s
+                route = Route(np.array([origin, destination]), np.array([0.0, cutoff]))
             self._routes[key] = route
         return route
 
@@ -268,9 +310,18 @@ class Replay:
         return found
 
     # -- calls -----------------------------------------------------------------------------
+    def _schedule_next_arrival(self) -> None:
+        k = self._next_arrival
+        if k < len(self._arrivals):
+            at, c = self._arrivals[k]
+            self._next_arrival = k + 1
+            ev = self.env.timeout(at - self.env.now, c)
+            ev.callbacks.append(self._on_ready)
+
     def _on_ready(self, event: simpy.Event) -> None:
         c: int = event._value
         now = self.env.now
+        self._schedule_next_arrival()
         self._refresh_positions(now)
         choice = self.matcher.best(self.place[c], self.risk[c], self.fleet, specialist_only=True)
         if choice.row >= 0:
@@ -316,55 +367,58 @@ class Replay:
             self._enqueue(c, QUEUED_ANY, now)
 
     def _pool_response(self, c: int, now: float) -> None:
-        rec, d = self.rec, self.draws
+        rec = self.rec
         self.state_call[c] = POOL
-        travel = float(d.pool_travel_s[c])
+        travel = self.pool_travel[c]
         arrived = now + travel
-        clear = arrived + float(d.on_scene_s[c])
-        if d.transport[c]:
+        clear = arrived + self.on_scene[c]
+        if self.transport[c]:
             k, to_facility = self._nearest_facility(self.place[c])
-            clear += to_facility + float(d.handoff_s[c])
+            clear += to_facility + self.handoff[c]
             rec.facility[c] = k
         rec.dispatched_s[c] = now
         rec.travel_s[c] = travel
         rec.arrived_s[c] = arrived
-        rec.on_scene_s[c] = d.on_scene_s[c]
+        rec.on_scene_s[c] = self.on_scene[c]
         rec.cleared_s[c] = clear
-        rec.transported[c] = int(d.transport[c])
+        rec.transported[c] = int(self.transport[c])
         rec.outcome[c] = FALLBACK
 
     def _dispatch(self, c: int, i: int, eta_s: float, now: float, *, specialist: bool) -> None:
-        rec, d = self.rec, self.draws
+        rec = self.rec
         self.state_call[c] = DISPATCHED
         self.state_team[i] = BUSY
-        self.returning.pop(i, None)
+        if self.returning:
+            self.returning.pop(i, None)
         self.fleet.dispatchable[i] = False
         self.busy_since[i] = now
-        travel = float(d.turnout_s[c]) + eta_s
+        travel = self.turnout[c] + eta_s
         arrived = now + travel
         scene = self.place[c]
-        clear = arrived + float(d.on_scene_s[c])
+        on_scene = self.on_scene[c]
+        clear = arrived + on_scene
         clear_place = scene
-        if d.transport[c]:
+        transport = self.transport[c]
+        if transport:
             k, to_facility = self._nearest_facility(scene)
-            clear += to_facility + float(d.handoff_s[c])
-            clear_place = int(self.setup.facility_place[k])
+            clear += to_facility + self.handoff[c]
+            clear_place = self.facility_place[k]
             rec.facility[c] = k
         rec.team[c] = i
         rec.dispatched_s[c] = now
         rec.travel_s[c] = travel
         rec.arrived_s[c] = arrived
-        rec.on_scene_s[c] = d.on_scene_s[c]
+        rec.on_scene_s[c] = on_scene
         rec.cleared_s[c] = clear
-        rec.transported[c] = int(d.transport[c])
+        rec.transported[c] = 1 if transport else 0
         rec.outcome[c] = SPECIALIST if specialist else FALLBACK
-        rec.team_calls[i] += 1
+        self.team_calls[i] += 1
         self.fleet.place[i] = clear_place  # where it will be when it clears
         if self.log_events:
             self._log(now, "dispatched", call=c, team=i)
             self._log(arrived, "on_scene", call=c, team=i)
-            if d.transport[c]:
-                self._log(clear - float(d.handoff_s[c]), "at_facility", call=c, team=i)
+            if transport:
+                self._log(clear - self.handoff[c], "at_facility", call=c, team=i)
         ev = self.env.timeout(clear - now, (c, i))
         ev.callbacks.append(self._on_clear)
 

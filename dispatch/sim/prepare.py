@@ -36,7 +36,9 @@ HORIZON_PAD_S = 24 * 3600.0
 def streams(seed: int, replication: int) -> dict[str, np.random.Generator]:
     """One independent generator per random process for replication ``replication``."""
     children = np.random.SeedSequence([seed, replication]).spawn(len(STREAMS))
-    return {name: np.random.default_rng(child) for name, child in zip(STREAMS, children, strict=True)}
+    return {
+        name: np.random.default_rng(child) for name, child in zip(STREAMS, children, strict=True)
+    }
 
 
 @dataclass
@@ -61,13 +63,14 @@ def prepare(scenario: Scenario) -> Prepared:
         epoch = synthetic_epoch(scenario.calls, scenario.timezone)
         base = None
         horizon = scenario.calls.days * 86400.0 + HORIZON_PAD_S
-        _check_sites(travel, [(la, lo) for la, lo, _ in scenario.calls.locations], "calls.synthetic")
+        _check_sites(
+            travel, [(la, lo) for la, lo, _ in scenario.calls.locations], "calls.synthetic"
+        )
     else:
         epoch = epoch_of(scenario.calls, scenario.timezone)
         base = table_from_log(scenario.calls, epoch)
         horizon = float(base.received_s.max()) + HORIZON_PAD_S
         travel.warm(travel.snap_many(base.lat, base.lon))
-    stations = {s.site_id: s for s in scenario.stations}
     station_place = {
         s.site_id: int(p)
         for s, p in zip(

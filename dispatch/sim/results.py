@@ -43,9 +43,7 @@ CALL_COLUMNS = [
 ]
 
 
-def calls_frame(
-    prep: Prepared, calls: CallTable, rec: Records, replication: int
-) -> pd.DataFrame:
+def calls_frame(prep: Prepared, calls: CallTable, rec: Records, replication: int) -> pd.DataFrame:
     """One row per call of the replication, in the results contract's columns."""
     epoch = prep.epoch
     setup = prep.setup
@@ -206,6 +204,42 @@ def summarize(
         "target_response_min": target_min,
         "metrics": metrics,
     }
+
+
+HEADLINES = (
+    ("mean_response_min", "mean response", "min"),
+    ("median_response_min", "median response", "min"),
+    ("p90_response_min", "90th percentile response", "min"),
+    ("specialist_mean_response_min", "specialist mean response", "min"),
+    ("specialist_share", "calls reached by a specialist team", "%"),
+    ("specialist_within_target_share", "specialist within target", "%"),
+    ("fallback_share", "fallback response", "%"),
+    ("unserved_share", "unserved", "%"),
+    ("waited_share", "waited for a team", "%"),
+    ("reason_off_shift_share", "no specialist: off shift", "%"),
+    ("reason_all_busy_share", "no specialist: all busy", "%"),
+    ("reason_too_far_share", "no specialist: too far", "%"),
+    ("reason_ineligible_share", "no specialist: ineligible", "%"),
+)
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    """The headline figures as aligned text lines, each with its 95% interval."""
+    metrics = summary["metrics"]
+    lines = [
+        f"{summary['scenario']}: {summary['replications']} replication(s), seed {summary['seed']}, "
+        f"{metrics['calls']['mean']:.0f} calls per replication, "
+        f"target {summary['target_response_min']:g} min"
+    ]
+    for key, label, unit in HEADLINES:
+        entry = metrics.get(key)
+        if entry is None or entry["mean"] is None:
+            continue
+        k = 100.0 if unit == "%" else 1.0
+        lo, hi = entry["ci95"]
+        ci = f"  [{lo * k:.1f}, {hi * k:.1f}]" if lo is not None and hi is not None else ""
+        lines.append(f"  {label:<36} {entry['mean'] * k:7.1f} {unit}{ci}")
+    return "\n".join(lines)
 
 
 def _clean(x: float) -> float | None:

@@ -96,7 +96,8 @@ def simulate(
     Examples
     --------
     >>> import dispatch
-    >>> result = dispatch.simulate(dispatch.load_scenario("scenarios/denver.toml"))  # doctest: +SKIP
+    >>> scenario = dispatch.load_scenario("scenarios/stlouis_cru.toml")  # doctest: +SKIP
+    >>> result = dispatch.simulate(scenario)  # doctest: +SKIP
     >>> result.summary["metrics"]["specialist_share"]["mean"]  # doctest: +SKIP
     """
     from dataclasses import replace

@@ -62,6 +62,8 @@ def duty_intervals(
     return merged
 
 
-def on_duty_seconds(intervals: Sequence[tuple[float, float]], start_s: float, end_s: float) -> float:
+def on_duty_seconds(
+    intervals: Sequence[tuple[float, float]], start_s: float, end_s: float
+) -> float:
     """Seconds of ``intervals`` inside ``[start_s, end_s]``."""
     return sum(max(0.0, min(e, end_s) - max(s, start_s)) for s, e in intervals)
