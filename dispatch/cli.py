@@ -13,7 +13,9 @@ import typer
 from dispatch.commands import data as data_commands
 from dispatch.commands import demo as demo_command
 from dispatch.commands import network as network_commands
+from dispatch.commands import report as report_command
 from dispatch.commands import simulate as simulate_command
+from dispatch.commands import sweep as sweep_command
 from dispatch.errors import DispatchError
 
 app = typer.Typer(
@@ -25,6 +27,8 @@ app = typer.Typer(
 )
 app.command(name="demo")(demo_command.demo)
 app.command(name="simulate")(simulate_command.simulate)
+app.command(name="sweep")(sweep_command.sweep)
+app.command(name="report")(report_command.report)
 app.add_typer(data_commands.app, name="data")
 app.add_typer(network_commands.app, name="network")
 

@@ -168,13 +168,15 @@ class DaskExecutor(_Base):
 
     def __init__(self, scheduler: Any) -> None:
         try:
-            import distributed
+            import distributed as _distributed
         except ImportError:
             raise DispatchError(
                 "--scheduler needs Dask distributed, which is not installed; install the "
                 "'distributed' extra: pip install 'coresponder-dispatch[distributed]'"
             ) from None
+        distributed: Any = _distributed
         self._own_client = not isinstance(scheduler, distributed.Client)
+        self._client: Any
         if self._own_client:
             try:
                 self._client = distributed.Client(scheduler, timeout="20s")
@@ -184,6 +186,7 @@ class DaskExecutor(_Base):
                 ) from None
         else:
             self._client = scheduler
+        self._as_completed: Any = distributed.as_completed
         self.address = str(self._client.scheduler.address)
 
     @property
@@ -193,8 +196,6 @@ class DaskExecutor(_Base):
 
     def map_unordered(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[tuple[int, R]]:
         import uuid
-
-        from distributed import as_completed
 
         if not items:
             return
@@ -206,7 +207,7 @@ class DaskExecutor(_Base):
         ]
         position = {future.key: i for i, future in enumerate(futures)}
         try:
-            for future in as_completed(futures):
+            for future in self._as_completed(futures):
                 yield position[future.key], future.result()
         finally:
             remaining = [f for f in futures if not f.done()]

@@ -206,6 +206,15 @@ class Team:
         Lifecycle state; only ``available`` and ``returning`` teams may be sent.
     shift
         Duty pattern, informational for the matcher (``status`` is what counts at query time).
+    recovering_until_s
+        End of the recovery window after a critical incident, seconds on the caller's clock
+        (the one `Call.received_s` uses); read only by wellness rules.
+    consecutive_calls
+        Crisis calls in a row since the team's last break; read only by wellness rules.
+    recent_utilization
+        Share of the recent rolling window (e.g. 8 h) spent on calls, 0..1.
+    shift_busy_s
+        Seconds spent on calls this shift, for the fairness tie-break.
     """
 
     team_id: str
@@ -216,6 +225,10 @@ class Team:
     station_id: str = ""
     status: TeamStatus = TeamStatus.AVAILABLE
     shift: Shift | None = None
+    recovering_until_s: float = float("-inf")
+    consecutive_calls: int = 0
+    recent_utilization: float = 0.0
+    shift_busy_s: float = 0.0
 
     def __post_init__(self) -> None:
         source = f"team {self.team_id!r}"

@@ -32,6 +32,7 @@ import pandas as pd
 from dispatch.distributions import Distribution
 from dispatch.errors import InputError
 from dispatch.match.rules import RuleSet, default_rules
+from dispatch.match.wellness import WellnessRules
 from dispatch.model import RiskLevel, Shift, TeamKind, check_coordinate
 from dispatch.travel import TravelTimes
 
@@ -104,6 +105,31 @@ class ServiceSpec:
             raise InputError(f"transport_share {self.transport_share!r} is not in 0..1")
 
 
+@dataclass(frozen=True, slots=True)
+class MealBreak:
+    """A meal break per shift, taken when the team is free inside a window.
+
+    Parameters
+    ----------
+    length_min
+        Break length, minutes.
+    window_start_h, window_end_h
+        Hours after shift start between which the break should start. A team busy when the
+        window opens takes it as soon as it clears (recorded as deferred); a team busy until
+        its shift ends misses it (recorded).
+    """
+
+    length_min: float = 30.0
+    window_start_h: float = 3.0
+    window_end_h: float = 6.0
+
+    def __post_init__(self) -> None:
+        if not self.length_min > 0:
+            raise InputError("meal_break.length_min must be > 0")
+        if not 0 <= self.window_start_h <= self.window_end_h:
+            raise InputError("meal_break needs 0 <= window_start_h <= window_end_h")
+
+
 @dataclass(frozen=True)
 class PolicySpec:
     """Dispatch policy.
@@ -124,6 +150,11 @@ class PolicySpec:
         Pool travel time (dispatch to arrival), seconds.
     target_response_min
         Response-time target for the "reached within target" share.
+    wellness
+        Wellness rules the matcher applies (recovery, streak, utilization cap, fairness);
+        None for none.
+    meal_break
+        A meal break per shift; None for none.
     """
 
     rules: RuleSet = field(default_factory=default_rules)
@@ -132,6 +163,8 @@ class PolicySpec:
     fallback_kind: TeamKind = TeamKind.PATROL
     fallback_response: Distribution = DEFAULT_POOL_RESPONSE
     target_response_min: float = 20.0
+    wellness: WellnessRules | None = None
+    meal_break: MealBreak | None = None
 
     def __post_init__(self) -> None:
         if self.fallback_after_min is not None and self.fallback_after_min < 0:
@@ -252,10 +285,11 @@ class Scenario:
                 "(cit_officer or patrol)",
                 source=where,
             )
-        if self.service.transport_share > 0 and not self.facilities and _needs_facilities(self):
+        if not self.facilities and _needs_facilities(self):
             raise InputError(
-                "transports need at least one [[facilities]] entry "
-                "(or set service.transport_share = 0)",
+                "transports need at least one [[facilities]] entry (the call log marks calls "
+                "as transported, or service.transport_share > 0 applies to calls without a "
+                "transport value)",
                 source=where,
             )
 
@@ -267,10 +301,12 @@ def _is_specialist_kind(rules: RuleSet, kind: TeamKind) -> bool:
 
 
 def _needs_facilities(scenario: Scenario) -> bool:
+    """True when some call may be transported: the log says so, or the share applies."""
+    by_share = scenario.service.transport_share > 0
     calls = scenario.calls
-    if isinstance(calls, SyntheticCalls):
-        return True
-    if "transport" not in calls.columns:
-        return True
+    if isinstance(calls, SyntheticCalls) or "transport" not in calls.columns:
+        return by_share
     transport = calls["transport"]
-    return bool(transport.isna().any() or transport.fillna(False).astype(bool).any())
+    if transport.fillna(False).astype(bool).any():
+        return True
+    return by_share and bool(transport.isna().any())

@@ -49,8 +49,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from dispatch.distributions import Distribution
 from dispatch.errors import InputError
 from dispatch.match.rules import RuleSet, default_rules, load_rules, rules_from_dict
+from dispatch.match.wellness import wellness_from_dict
 from dispatch.model import RiskLevel, Shift, TeamKind
-from dispatch.scenario import PolicySpec, Scenario, ServiceSpec, Site, SyntheticCalls, TeamSpec
+from dispatch.scenario import (
+    MealBreak,
+    PolicySpec,
+    Scenario,
+    ServiceSpec,
+    Site,
+    SyntheticCalls,
+    TeamSpec,
+)
 from dispatch.travel import TravelTimes
 
 DAY_NAMES = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
@@ -195,6 +204,15 @@ class PolicyFileSpec(Strict):
     fallback_response: DistributionSpec | None = None
     target_response_min: float = Field(default=20.0, gt=0)
     max_travel_min: float | None = Field(default=None, gt=0)
+    wellness: dict[str, Any] | None = None
+    meal_break: MealBreakSpec | None = None
+
+
+class MealBreakSpec(Strict):
+    enabled: bool = True
+    length_min: float = Field(default=30.0, gt=0)
+    window_start_h: float = Field(default=3.0, ge=0)
+    window_end_h: float = Field(default=6.0, ge=0)
 
 
 class SweepFileSpec(Strict):
@@ -483,6 +501,14 @@ def _policy(spec: PolicyFileSpec, where: str) -> PolicySpec:
         if spec.fallback_response
         else base.fallback_response,
         target_response_min=spec.target_response_min,
+        wellness=wellness_from_dict(spec.wellness, source=f"{where}: policy.wellness")
+        if spec.wellness is not None
+        else None,
+        meal_break=MealBreak(
+            spec.meal_break.length_min, spec.meal_break.window_start_h, spec.meal_break.window_end_h
+        )
+        if spec.meal_break is not None and spec.meal_break.enabled
+        else None,
     )
 
 

@@ -394,6 +394,19 @@ class RoadNetworkTimes(TravelTimes):
         y = EARTH_RADIUS_M * np.radians(np.asarray(lats, dtype=float))
         return np.column_stack([x, y])
 
+    def snap(self, lat: float, lon: float) -> int:
+        # One coordinate (every recommend): the same projection and tree query as `snap_many`
+        # in scalar arithmetic, without its array set-up (about half the time). Anything
+        # unusual goes through `snap_many`, which raises the errors.
+        lat, lon = float(lat), float(lon)
+        if abs(lat) <= 90.0 and abs(lon) <= 180.0:
+            x = EARTH_RADIUS_M * math.radians(lon) * math.cos(self._lat0)
+            y = EARTH_RADIUS_M * math.radians(lat)
+            dist, idx = self._tree.query((x, y))
+            if dist <= self.max_snap_m:
+                return int(self.snappable[idx])
+        return int(self.snap_many(np.array([lat]), np.array([lon]))[0])
+
     def snap_many(self, lats: npt.ArrayLike, lons: npt.ArrayLike) -> IntArray:
         lat_arr = np.atleast_1d(np.asarray(lats, dtype=float))
         lon_arr = np.atleast_1d(np.asarray(lons, dtype=float))

@@ -139,11 +139,12 @@ def scenario(
     timezone: str = "UTC",
     volume: float = 1.0,
     name: str = "test",
+    oracle: TravelTimes | None = None,
 ) -> Scenario:
-    """A scenario on a fresh `travel` oracle; one station ``S`` at ``LAT0`` by default."""
+    """A scenario on ``oracle`` (a fresh `travel` by default); one station ``S`` at ``LAT0``."""
     return Scenario(
         name=name,
-        travel=travel(),
+        travel=oracle or travel(),
         calls=calls,
         teams=tuple(teams),
         stations=tuple(stations) or (site("S"),),
@@ -174,3 +175,38 @@ def event_rows(events: pd.DataFrame) -> list[tuple[int, float, str, str, str]]:
             strict=True,
         )
     ]
+
+
+def random_log(
+    rng: np.random.Generator,
+    n: int,
+    *,
+    days: float = 3.0,
+    start: str = "2025-01-06",
+    spread_deg: float = 0.04,
+    timezone: str = "UTC",
+) -> pd.DataFrame:
+    """``n`` calls at whole seconds over ``days``, around ``LAT0, LON0``, with every kind of row.
+
+    Risk, priority and call type vary; about half the calls have no ``on_scene_s`` and a third
+    no ``transport`` (the scenario's distributions fill them in).
+    """
+    seconds = np.sort(rng.integers(0, int(days * 86400), n))
+    on_scene = rng.uniform(300.0, 5400.0, n).round()
+    on_scene[rng.random(n) < 0.5] = np.nan
+    transport = pd.array(rng.random(n) < 0.3, dtype="boolean")
+    transport[rng.random(n) < 0.33] = pd.NA
+    frame = pd.DataFrame(
+        {
+            "call_id": [f"C{k:04d}" for k in range(n)],
+            "received_at": pd.Timestamp(start, tz=timezone) + pd.to_timedelta(seconds, unit="s"),
+            "lat": LAT0 + rng.uniform(-spread_deg, spread_deg, n).round(5),
+            "lon": LON0 + rng.uniform(-spread_deg, spread_deg, n).round(5),
+            "call_type": rng.choice(["mental_health", "welfare_check", "suicidal"], n),
+            "priority": rng.integers(1, 5, n),
+            "risk": rng.choice(["low", "standard", "high"], n, p=[0.3, 0.5, 0.2]),
+            "on_scene_s": on_scene,
+            "transport": transport,
+        }
+    )
+    return typed_log(frame, timezone)

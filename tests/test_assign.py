@@ -11,6 +11,7 @@ import itertools
 from dataclasses import replace
 
 import networkx as nx
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -126,6 +127,30 @@ def test_assignment_is_valid_and_never_worse_than_greedy(city, rules, drawn_team
     # The greedy answer is a valid one: a team it uses is used once.
     used = [j for j in greedy(model, greedy_order(calls)) if j >= 0]
     assert len(set(used)) == len(used)
+
+
+@given(
+    rules=rule_sets, drawn_teams=teams_st(), drawn_calls=calls_st(), specialist_only=st.booleans()
+)
+@PROPERTY
+def test_cost_matrix_is_the_matchers_scores_times_priority_weight(
+    city, rules, drawn_teams, drawn_calls, specialist_only
+):
+    teams, calls, _, _ = build(city, drawn_teams, drawn_calls)
+    matcher = Matcher(city.travel, rules)
+    fleet = Fleet.from_teams(teams, city.travel)
+    model = cost_model(matcher, calls, fleet, specialist_only=specialist_only)
+    assert model.cost.shape == model.eta_s.shape == (len(calls), len(teams))
+    for i, call in enumerate(calls):
+        risk = rules.effective_risk(call.risk, call.flags)
+        s = matcher.scores(matcher.place_of(call), risk, fleet, specialist_only=specialist_only)
+        weight = rules.priority_weights[call.priority]
+        np.testing.assert_array_equal(model.cost[i], weight * s.score)
+        np.testing.assert_array_equal(model.eta_s[i], s.eta_s)
+        assert model.unserved[i] > np.max(
+            model.cost[i], initial=0.0, where=np.isfinite(model.cost[i])
+        )
+    assert model.priority.tolist() == [c.priority for c in calls]
 
 
 @given(rules=rule_sets, drawn_teams=teams_st(), drawn_calls=calls_st())

@@ -261,6 +261,13 @@ def test_without_ignoring_the_export_priority_the_bad_scale_is_reported() -> Non
     assert "priority 7 is not 1..4" in str(caught.value)
 
 
+def test_problems_name_the_source_column_of_a_mapped_log() -> None:
+    with pytest.raises(CallLogError) as caught:
+        load_calls(SEATTLE, mapping=SEATTLE_MAPPING, bounds=(47.6, -122.4, 47.7, -122.3))
+    assert (caught.value.row, caught.value.field) == (3, "dispatch_latitude/dispatch_longitude")
+    assert "point 47.5400,-122.2900 is outside the bounds" in str(caught.value)
+
+
 def test_mapping_can_fix_swapped_column_names(tmp_path: Path) -> None:
     path = write(tmp_path, csv_rows("A,2025-07-01T08:15:00,-104.9,39.7"))
     log = load_calls(path, mapping={"lat": "lon", "lon": "lat"})

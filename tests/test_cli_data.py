@@ -84,7 +84,14 @@ def test_map_options_override_and_json_mapping(
     assert_user_error(code, err, "priority 7 is not 1..4", "row 4")
 
     code, out, err = run(
-        capsys, str(SEATTLE), "--mapping", str(path), "--map", "priority=", "--map", "final_call_type=call_type"
+        capsys,
+        str(SEATTLE),
+        "--mapping",
+        str(path),
+        "--map",
+        "priority=",
+        "--map",
+        "final_call_type=call_type",
     )
     assert code == 0, err
     assert "5 calls from 5 rows" in out

@@ -616,3 +616,32 @@ def test_default_rules_follow_the_design():
             (TeamKind.PATROL,),
         ]
     assert rules.max_travel_s + rules.non_cit_penalty_s < TIER_GAP_S
+
+
+def test_alternatives_with_equal_etas_are_listed_by_team_id(city):
+    # Twenty teams on two corners, alternating: equal ETAs in each group, so among equals the
+    # lower team id is listed first, whatever the input order.
+    def layout(status: TeamStatus, prefix: str) -> list[Team]:
+        return [
+            team(
+                city,
+                f"{prefix}{k:02d}",
+                TeamKind.CO_RESPONDER,
+                14 if k % 2 else 15,
+                cit=True,
+                status=status,
+            )
+            for k in range(20)
+        ]
+
+    call = Call("C1", *city.coords[14])
+    busy = Matcher(city.travel, alternatives=3).recommend(call, layout(TeamStatus.ON_SCENE, "B"))
+    assert [a.team_id for a in busy.alternatives] == ["B01", "B03", "B05"]
+    free = layout(TeamStatus.AVAILABLE, "T")
+    rec = Matcher(city.travel, alternatives=3).recommend(call, free[::-1])
+    assert [(a.team_id, a.verdict) for a in rec.alternatives] == [
+        ("T01", Verdict.CHOSEN),
+        ("T03", Verdict.SLOWER),
+        ("T05", Verdict.SLOWER),
+        ("T07", Verdict.SLOWER),
+    ]

@@ -68,6 +68,23 @@ def test_snap_picks_the_nearest_node(city, lat, lon):
     assert distances[place] <= min(distances) + 0.5
 
 
+@given(
+    # downtown Denver and up to about 1 km around it, so some points are off the network
+    lat=st.floats(39.730, 39.780, allow_nan=False),
+    lon=st.floats(-105.014, -104.959, allow_nan=False),
+)
+@settings(max_examples=100, deadline=None)
+def test_snap_and_snap_many_agree(denver, lat, lon):
+    try:
+        one = denver.snap(lat, lon)
+    except OutsideNetworkError as error:
+        with pytest.raises(OutsideNetworkError) as again:
+            denver.snap_many([lat], [lon])
+        assert str(again.value) == str(error)
+        return
+    assert denver.snap_many([lat, lat], [lon, lon]).tolist() == [one, one]
+
+
 def test_snap_of_a_node_coordinate_is_that_node(city):
     lats, lons = zip(*city.coords, strict=True)
     assert city.travel.snap_many(lats, lons).tolist() == list(range(len(city.coords)))

@@ -56,7 +56,7 @@ def check(
         typer.Option(
             "--mapping",
             metavar="FILE",
-            help="TOML or JSON file of SRC = DST column pairs (top level or a [mapping] table); "
+            help="TOML or JSON file of SRC = DST column pairs (top level or under 'mapping'); "
             "--map entries override it.",
         ),
     ] = None,
@@ -97,8 +97,8 @@ def check(
 ) -> None:
     """Validate a call log and summarize it: rows, dates, calls per hour of week, shares.
 
-    Exits non-zero when the log is unusable; with --bad-rows fail (the default) any bad row
-    makes it unusable.
+    Exits non-zero when the log is unusable. With --bad-rows fail (the default) one bad row is
+    enough; with --bad-rows quarantine the bad rows are written aside and the rest is checked.
     """
     from dispatch.calls import CallLogError, load_calls
 
@@ -248,12 +248,12 @@ def _hour_of_week(received: pd.Series) -> list[str]:
     import numpy as np
     import pandas as pd
 
-    slot = received.dt.dayofweek.to_numpy() * 24 + received.dt.hour.to_numpy()
+    slot = received.dt.day_of_week.to_numpy() * 24 + received.dt.hour.to_numpy()
     counts = np.bincount(slot, minlength=168).astype(np.float64)
     utc = received.dt.tz_convert("UTC")
     hours = pd.date_range(utc.min().floor("h"), utc.max().floor("h"), freq="h")
     local = hours.tz_convert(received.dt.tz)
-    seen = np.bincount(local.dayofweek * 24 + local.hour, minlength=168).astype(np.float64)
+    seen = np.bincount(local.day_of_week * 24 + local.hour, minlength=168).astype(np.float64)
     mean = np.divide(counts, seen, out=np.zeros(168), where=seen > 0).reshape(7, 24)
     per_day = mean.sum(axis=1)
     top = float(mean.max())

@@ -5,6 +5,9 @@ call priority, plus a cost for each call left unserved that exceeds any tier. Gr
 (highest priority first, then oldest) is one feasible answer to the same objective, so the optimum
 can only be as good or better.
 
+Wellness holds apply as in `Matcher.recommend` (a held team is offered only to calls that may
+override); the fairness tie-break, a one-call rule, does not.
+
 Solvers: scipy's `linear_sum_assignment` (the fast path) on a rectangular matrix with one
 "unserved" column per call; OR-Tools CP-SAT when a side constraint needs it (``reserve``: keep a
 number of co-responder teams free for calls to come, which only priority-1 calls may use). Every
@@ -80,23 +83,47 @@ class CostModel:
 def cost_model(
     matcher: Matcher, calls: Sequence[Call], fleet: Fleet, *, specialist_only: bool = False
 ) -> CostModel:
-    """Score every (call, team) pair with the matcher's rules."""
+    """Score every (call, team) pair with the matcher's rules.
+
+    Row ``i`` of ``cost`` is call ``i``'s priority weight times `Matcher.scores` for it, computed
+    for all calls at once: one snap for all calls, one travel row per distinct call place.
+    """
     rules = matcher.rules
     n, m = len(calls), len(fleet)
-    cost = np.full((n, m), np.inf)
-    eta = np.full((n, m), np.inf)
-    unserved = np.empty(n)
-    priority = np.empty(n, dtype=np.int64)
     n_tiers = max(len(t) for t in rules.tiers.values())
-    for i, call in enumerate(calls):
-        risk = rules.effective_risk(call.risk, call.flags)
-        s = matcher.scores(matcher.place_of(call), risk, fleet, specialist_only=specialist_only)
-        weight = rules.priority_weights[call.priority]
-        cost[i] = weight * s.score
-        eta[i] = s.eta_s
-        unserved[i] = weight * (n_tiers + 1) * TIER_GAP_S
-        priority[i] = call.priority
-    return CostModel(cost, eta, unserved, priority)
+    weight = np.array([rules.priority_weights[c.priority] for c in calls], dtype=float)
+    priority = np.array([c.priority for c in calls], dtype=np.int64)
+    unserved = weight * (n_tiers + 1) * TIER_GAP_S
+    if n == 0:
+        return CostModel(np.full((0, m), np.inf), np.full((0, m), np.inf), unserved, priority)
+    places = matcher.travel.snap_many([c.lat for c in calls], [c.lon for c in calls])
+    unique, inverse = np.unique(places, return_inverse=True)
+    eta = np.stack([matcher.travel.times_to(fleet.place, p) for p in unique.tolist()])[inverse]
+    # The static part of each score (tier offset + CIT penalty) per effective risk, and then
+    # the same mask and sum as `Matcher.scores`, row for row.
+    risks = [rules.effective_risk(c.risk, c.flags) for c in calls]
+    base = np.empty((n, m))
+    for risk in set(risks):
+        any_tier, spec_only, _ = fleet.base_scores(rules, risk, matcher._specialist_lookup[risk])
+        base[[i for i, r in enumerate(risks) if r is risk]] = (
+            spec_only if specialist_only else any_tier
+        )
+    ok = fleet.dispatchable & np.isfinite(base) & (eta <= rules.max_travel_s)
+    score = np.where(ok, base + eta, np.inf)
+    w = matcher.wellness
+    if w is not None:
+        for i, call in enumerate(calls):
+            if call.priority > w.override_priority:
+                # Teams held back by wellness rules are not offered to calls that may not
+                # override.
+                held = w.holds(
+                    call.received_s,
+                    fleet.recovering_until_s,
+                    fleet.streak,
+                    fleet.recent_utilization,
+                )
+                score[i] = np.where(held > 0, np.inf, score[i])
+    return CostModel(weight[:, None] * score, eta, unserved, priority)
 
 
 def greedy_order(calls: Sequence[Call]) -> list[int]:

@@ -19,6 +19,8 @@ class Verdict(StrEnum):
     OFF_DUTY = "off_duty"
     INELIGIBLE = "ineligible"
     TOO_FAR = "too_far"
+    HELD = "held"
+    MORE_LOADED = "more_loaded"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +68,8 @@ class Recommendation:
         The risk the rules acted on (a weapon flag makes a call high risk).
     alternatives
         The closest contenders and the nearest excluded teams, each with its verdict.
+    wellness
+        The wellness rule that changed the choice (see `dispatch.match.Choice`), or None.
     """
 
     call_id: str
@@ -76,6 +80,7 @@ class Recommendation:
     reason: ReasonCode | None
     risk: RiskLevel
     alternatives: tuple[Alternative, ...] = ()
+    wellness: str | None = None
 
     def explain(self) -> str:
         """A few lines a dispatcher can read."""
@@ -88,6 +93,8 @@ class Recommendation:
             )
         if self.reason is not None:
             head += f"; no specialist: {self.reason.value}"
+        if self.wellness:
+            head += f"; wellness: {self.wellness}"
         lines = [head]
         lines.extend(
             f"  - {a.team_id:<10} {a.kind.value:<13} {format_minutes(a.eta_s):>9}  "

@@ -79,6 +79,11 @@ class Fleet:
             if dispatchable is None
             else np.asarray(dispatchable, dtype=bool).reshape(-1)[idx] & self.on_duty
         )
+        # Wellness state, read only when the matcher has wellness rules (see match/wellness.py).
+        self.recovering_until_s = np.full(n, -np.inf)
+        self.streak = np.zeros(n, dtype=np.int64)
+        self.recent_utilization = np.zeros(n)
+        self.load_s = np.zeros(n)
         self._tiers_rules: RuleSet | None = None
         self._tiers: dict[RiskLevel, tuple[npt.NDArray[np.int16], npt.NDArray[np.float64]]] = {}
         self._base: dict[
@@ -94,7 +99,7 @@ class Fleet:
             if teams
             else np.zeros(0, dtype=np.int64)
         )
-        return cls(
+        fleet = cls(
             [t.team_id for t in teams],
             [t.kind for t in teams],
             [t.cit for t in teams],
@@ -102,6 +107,13 @@ class Fleet:
             on_duty=[t.status is not TeamStatus.OFF_DUTY for t in teams],
             dispatchable=[t.status.dispatchable for t in teams],
         )
+        for team in teams:
+            i = fleet.index[team.team_id]
+            fleet.recovering_until_s[i] = team.recovering_until_s
+            fleet.streak[i] = team.consecutive_calls
+            fleet.recent_utilization[i] = team.recent_utilization
+            fleet.load_s[i] = team.shift_busy_s
+        return fleet
 
     def __len__(self) -> int:
         return len(self.team_ids)

@@ -17,6 +17,7 @@ import numpy.typing as npt
 from dispatch.match.explain import Alternative, Recommendation, Verdict, format_minutes
 from dispatch.match.fleet import Fleet
 from dispatch.match.rules import RuleSet, default_rules
+from dispatch.match.wellness import RULE_NAMES, WellnessRules
 from dispatch.model import Call, ReasonCode, RiskLevel, Team
 from dispatch.travel import TravelTimes
 
@@ -30,7 +31,11 @@ class Choice(NamedTuple):
     """The bare answer of `Matcher.best`, for hot loops.
 
     ``row`` is the fleet row of the chosen team or -1; ``tier`` its tier index or -1;
-    ``reason`` is set whenever the choice is not a specialist.
+    ``reason`` is set whenever the choice is not a specialist. ``wellness`` names the wellness
+    rule that changed the choice: ``recovery``, ``streak`` or ``utilization`` when it held back
+    the team that would otherwise have gone, ``fairness`` when the tie-break picked a
+    less-loaded team, ``override:<rule>`` when a high-priority call overrode a hold, and
+    ``hold:<rule>`` when holds left no team at all.
     """
 
     row: int
@@ -38,6 +43,7 @@ class Choice(NamedTuple):
     tier: int
     specialist: bool
     reason: ReasonCode | None
+    wellness: str = ""
 
 
 class Scores(NamedTuple):
@@ -63,6 +69,9 @@ class Matcher:
         Dispatch rules; `default_rules` when omitted.
     alternatives
         How many contenders and how many excluded teams an explanation lists.
+    wellness
+        Wellness rules (recovery, streak and utilization holds, fairness tie-break); None for
+        none. They read the fleet's wellness columns and the call's ``received_s`` as "now".
 
     Examples
     --------
@@ -78,11 +87,17 @@ class Matcher:
     """
 
     def __init__(
-        self, travel: TravelTimes, rules: RuleSet | None = None, *, alternatives: int = 3
+        self,
+        travel: TravelTimes,
+        rules: RuleSet | None = None,
+        *,
+        alternatives: int = 3,
+        wellness: WellnessRules | None = None,
     ) -> None:
         self.travel = travel
         self.rules = rules if rules is not None else default_rules()
         self.alternatives = alternatives
+        self.wellness = wellness
         self._specialist_lookup = {
             risk: np.append(self.rules.specialist_tiers(risk), False) for risk in RiskLevel
         }
@@ -116,14 +131,25 @@ class Matcher:
         return Scores(eta, tier, penalty, tier >= 0, specialist, ok, score)
 
     def best(
-        self, place: int, risk: RiskLevel, fleet: Fleet, *, specialist_only: bool = False
+        self,
+        place: int,
+        risk: RiskLevel,
+        fleet: Fleet,
+        *,
+        specialist_only: bool = False,
+        now_s: float = 0.0,
+        priority: int = 2,
     ) -> Choice:
         """The team to send to a call at ``place`` with (effective) ``risk``.
 
         The same answer as `recommend` without the explanation, computed on the fast path the
         simulator uses. With ``specialist_only`` only specialist tiers are considered (the
         simulator queues a call rather than send a fallback before ``fallback_after_min``).
+        ``now_s`` and ``priority`` matter only to wellness rules.
         """
+        if self.wellness is not None:
+            scores = self.scores(place, risk, fleet, specialist_only=specialist_only)
+            return self._decide(scores, fleet, now_s, priority)
         if len(fleet) == 0:
             return Choice(-1, float("inf"), -1, False, ReasonCode.INELIGIBLE)
         any_tier, spec_only, specialist = fleet.base_scores(
@@ -153,12 +179,57 @@ class Matcher:
         reason = None if specialist else self._reason(s, fleet)
         return Choice(i, float(s.eta_s[i]), int(s.tier[i]), specialist, reason)
 
-    def _reason(self, s: Scores, fleet: Fleet) -> ReasonCode:
-        """Why no specialist can go: the most hopeful state any specialist-eligible team is in."""
+    def _decide(self, s: Scores, fleet: Fleet, now_s: float, priority: int) -> Choice:
+        """The choice under the wellness rules (or plain `_choose` without them)."""
+        plain = self._choose(s, fleet)
+        w = self.wellness
+        if w is None or plain.row < 0:
+            return plain
+        held = w.holds(now_s, fleet.recovering_until_s, fleet.streak, fleet.recent_utilization)
+        free = s.ok & (held == 0)
+        if not free.any():
+            rule = RULE_NAMES[int(held[plain.row]) - 1]
+            if priority <= w.override_priority:
+                return plain._replace(wellness=f"override:{rule}")
+            available = fleet.dispatchable & (held == 0)
+            return Choice(
+                -1, float("inf"), -1, False, self._reason(s, fleet, available), f"hold:{rule}"
+            )
+        score = np.where(free, s.score, np.inf)
+        i = int(np.argmin(score))
+        note = "" if i == plain.row else RULE_NAMES[int(held[plain.row]) - 1]
+        margin = w.fairness_margin_s
+        if margin is not None:
+            near = (
+                free
+                & (s.tier == s.tier[i])
+                & (s.score <= s.score[i] + margin)
+                & (s.eta_s <= s.eta_s[i] + margin)
+            )
+            if near.sum() > 1:
+                rows = np.flatnonzero(near)
+                j = int(rows[np.lexsort((rows, s.score[rows], fleet.load_s[rows]))[0]])
+                if j != i:
+                    note = "fairness" if not note else f"{note},fairness"
+                    i = j
+        specialist = bool(s.specialist[i])
+        reason = None
+        if not specialist:
+            reason = self._reason(s, fleet, fleet.dispatchable & (held == 0))
+        return Choice(i, float(s.eta_s[i]), int(s.tier[i]), specialist, reason, note)
+
+    def _reason(
+        self, s: Scores, fleet: Fleet, available: npt.NDArray[np.bool_] | None = None
+    ) -> ReasonCode:
+        """Why no specialist can go: the most hopeful state any specialist-eligible team is in.
+
+        ``available`` overrides the fleet's dispatchable column (teams held back by wellness
+        rules count as committed).
+        """
         spec = s.specialist
         if not spec.any():
             return ReasonCode.INELIGIBLE
-        free = spec & fleet.dispatchable
+        free = spec & (fleet.dispatchable if available is None else available)
         if free.any():
             return ReasonCode.TOO_FAR
         if (spec & fleet.on_duty).any():
@@ -189,7 +260,7 @@ class Matcher:
         fleet = self.fleet(teams)
         risk = self.rules.effective_risk(call.risk, call.flags)
         s = self.scores(self.place_of(call), risk, fleet)
-        choice = self._choose(s, fleet)
+        choice = self._decide(s, fleet, call.received_s, call.priority)
         tiers = self.rules.tiers[risk]
         return Recommendation(
             call_id=call.call_id,
@@ -199,25 +270,43 @@ class Matcher:
             specialist=choice.specialist,
             reason=choice.reason,
             risk=risk,
-            alternatives=self._alternatives(s, fleet, risk, choice) if explain else (),
+            alternatives=self._alternatives(s, fleet, risk, choice, call.received_s)
+            if explain
+            else (),
+            wellness=choice.wellness or None,
         )
 
     def _alternatives(
-        self, s: Scores, fleet: Fleet, risk: RiskLevel, choice: Choice
+        self, s: Scores, fleet: Fleet, risk: RiskLevel, choice: Choice, now_s: float
     ) -> tuple[Alternative, ...]:
         k = self.alternatives
         tiers = self.rules.tiers[risk]
         rows: list[Alternative] = []
+        held = (
+            self.wellness.holds(
+                now_s, fleet.recovering_until_s, fleet.streak, fleet.recent_utilization
+            )
+            if self.wellness is not None
+            else np.zeros(len(fleet), dtype=np.int8)
+        )
         if choice.row >= 0:
             i = choice.row
+            why = f"fastest in tier '{tiers[choice.tier].label()}'"
+            if "fairness" in choice.wellness:
+                why = (
+                    f"least loaded ({fleet.load_s[i] / 3600:.1f} h this shift) within the "
+                    f"{format_minutes(self._fairness_margin())} fairness margin"
+                )
+            if choice.wellness.startswith("override:"):
+                rule = choice.wellness.split(":", 1)[1]
+                why = f"sent despite its {rule} hold: priority call and no other team can go"
             rows.append(
                 Alternative(
                     fleet.team_ids[i],
                     fleet.kind_of(i),
                     float(s.eta_s[i]),
                     Verdict.CHOSEN,
-                    f"fastest in tier '{tiers[choice.tier].label()}'"
-                    + self._penalty_note(float(s.penalty_s[i])),
+                    why + self._penalty_note(float(s.penalty_s[i])),
                 )
             )
         contenders = np.flatnonzero(s.ok)
@@ -225,7 +314,22 @@ class Matcher:
         for j in _smallest(contenders, s.score, k):
             tier_j = int(s.tier[j])
             penalty = self._penalty_note(float(s.penalty_s[j]))
-            if tier_j == choice.tier:
+            if held[j] and not choice.wellness.startswith("override:"):
+                verdict, detail = Verdict.HELD, self._hold_note(int(j), int(held[j]), fleet, now_s)
+            elif (
+                choice.row >= 0
+                and tier_j == choice.tier
+                and "fairness" in choice.wellness
+                and s.eta_s[j] <= choice.eta_s
+            ):
+                verdict, detail = (
+                    Verdict.MORE_LOADED,
+                    f"faster, but carried {fleet.load_s[j] / 3600:.1f} h this shift vs "
+                    f"{fleet.load_s[choice.row] / 3600:.1f} h",
+                )
+            elif choice.row < 0:
+                verdict, detail = Verdict.HELD, "held back"
+            elif tier_j == choice.tier:
                 verdict, detail = (
                     Verdict.SLOWER,
                     f"ETA {format_minutes(s.eta_s[j])} vs {format_minutes(choice.eta_s)}{penalty}",
@@ -245,6 +349,23 @@ class Matcher:
                 Alternative(fleet.team_ids[j], fleet.kind_of(j), float(s.eta_s[j]), verdict, detail)
             )
         return tuple(rows)
+
+    def _fairness_margin(self) -> float:
+        w = self.wellness
+        return 0.0 if w is None or w.fairness_margin_s is None else w.fairness_margin_s
+
+    def _hold_note(self, j: int, rule: int, fleet: Fleet, now_s: float) -> str:
+        w = self.wellness
+        assert w is not None
+        if rule == 1:
+            left = fleet.recovering_until_s[j] - now_s
+            return f"recovering after a critical incident ({format_minutes(left)} left)"
+        if rule == 2:
+            return f"{int(fleet.streak[j])} crisis calls in a row: break due"
+        return (
+            f"{fleet.recent_utilization[j]:.0%} of the last {w.utilization_window_h:g} h on calls "
+            f"(cap {w.utilization_cap:.0%})"
+        )
 
     def _penalty_note(self, penalty_s: float) -> str:
         return f" (+{format_minutes(penalty_s)} for no CIT certification)" if penalty_s > 0 else ""
@@ -299,8 +420,10 @@ def _smallest(candidates: npt.NDArray[np.intp], key: FloatArray, k: int) -> list
     if len(candidates) == 0 or k <= 0:
         return []
     values = key[candidates]
-    if len(candidates) > k:
-        part = np.argpartition(values, k - 1)[:k]
-        candidates, values = candidates[part], values[part]
-    order = np.lexsort((candidates, values))
-    return [int(c) for c in candidates[order]]
+    if len(candidates) > 4 * k + 64:
+        # Narrow down in linear time, keeping *every* candidate tied with the k-th smallest:
+        # a partition alone would drop an arbitrary one of several equal keys.
+        keep = values <= np.partition(values, k - 1)[k - 1]
+        candidates, values = candidates[keep], values[keep]
+    order = np.lexsort((candidates, values))[:k]
+    return candidates[order].tolist()  # type: ignore[no-any-return]

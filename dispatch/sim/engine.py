@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -23,12 +23,16 @@ import simpy
 from dispatch.match.fleet import Fleet
 from dispatch.match.matcher import Matcher
 from dispatch.model import ReasonCode, RiskLevel, TeamKind
+from dispatch.sim.wellness import WellnessTracker
 from dispatch.travel import Route
+
+if TYPE_CHECKING:
+    from dispatch.scenario import MealBreak
 
 # Call states
 PENDING, QUEUED, QUEUED_ANY, DISPATCHED, POOL, UNSERVED, THINNED = range(7)
 # Team states
-IDLE, RETURNING, BUSY, OFF = range(4)
+IDLE, RETURNING, BUSY, OFF, ON_BREAK = range(5)
 # Outcome codes (index into OUTCOMES)
 OUTCOMES = ("specialist", "fallback", "unserved", "thinned")
 SPECIALIST, FALLBACK, NOT_SERVED, NOT_SIMULATED = range(4)
@@ -84,6 +88,11 @@ class Records:
     team_calls: npt.NDArray[np.int64] = field(init=False)
     team_busy_s: npt.NDArray[np.float64] = field(init=False)
     team_overtime_s: npt.NDArray[np.float64] = field(init=False)
+    wellness: Any = field(init=False)
+    team_breaks: npt.NDArray[np.int64] = field(init=False)
+    team_breaks_deferred: npt.NDArray[np.int64] = field(init=False)
+    team_break_delay_s: npt.NDArray[np.float64] = field(init=False)
+    team_breaks_missed: npt.NDArray[np.int64] = field(init=False)
     events: list[tuple[float, int, str, str, str]] = field(default_factory=list)
     end_s: float = 0.0
 
@@ -104,6 +113,11 @@ class Records:
         self.team_calls = np.zeros(m, dtype=np.int64)
         self.team_busy_s = np.zeros(m)
         self.team_overtime_s = np.zeros(m)
+        self.wellness = [""] * n
+        self.team_breaks = np.zeros(m, dtype=np.int64)
+        self.team_breaks_deferred = np.zeros(m, dtype=np.int64)
+        self.team_break_delay_s = np.zeros(m)
+        self.team_breaks_missed = np.zeros(m, dtype=np.int64)
 
     def freeze(self) -> None:
         """Turn the per-call lists into numpy arrays."""
@@ -121,6 +135,7 @@ class Records:
             ("reason", np.int8),
         ):
             setattr(self, name, np.asarray(getattr(self, name), dtype=dtype))
+        self.wellness = np.asarray(self.wellness, dtype=object)
 
 
 class Replay:
@@ -145,6 +160,10 @@ class Replay:
         The run stops here; calls still waiting are ``unserved``.
     event_log
         Record one row per state change.
+    critical
+        Per call, whether it counts as a critical incident (for the recovery rule).
+    meal_break
+        A meal break per shift, or None.
     """
 
     def __init__(
@@ -163,6 +182,8 @@ class Replay:
         pool_fallback: bool,
         horizon_s: float,
         event_log: bool = False,
+        critical: npt.NDArray[np.bool_] | None = None,
+        meal_break: MealBreak | None = None,
     ) -> None:
         self.env = simpy.Environment()
         self.matcher = matcher
@@ -198,6 +219,13 @@ class Replay:
         self.station = setup.station_place.tolist()
         self.facility_place = setup.facility_place.tolist()
         self.team_calls = [0] * m
+        self.critical = [False] * n if critical is None else critical.tolist()
+        self.tracker = (
+            WellnessTracker(matcher.wellness, self.fleet) if matcher.wellness is not None else None
+        )
+        self.meal_break = meal_break
+        # Per team: end of the open break window while a break is due but the team is busy.
+        self.break_due_since: list[float | None] = [None] * m
         self.state_call = np.zeros(n, dtype=np.int8)
         self.state_team = [OFF] * m
         self.busy_since = [0.0] * m
@@ -271,7 +299,12 @@ class Replay:
 
     # -- positions -------------------------------------------------------------------------
     def _refresh_positions(self, now: float) -> None:
-        """Move returning teams along their routes to where they are at ``now``."""
+        """Move returning teams along their routes to where they are at ``now``.
+
+        Also brings the wellness columns up to date when wellness rules are on.
+        """
+        if self.tracker is not None:
+            self.tracker.refresh(now)
         if not self.returning:
             return
         place = self.fleet.place
@@ -321,9 +354,21 @@ class Replay:
     def _on_ready(self, event: simpy.Event) -> None:
         c: int = event._value
         now = self.env.now
+        # The arrival chain schedules relative delays, so ``now`` may differ from the planned
+        # ready time in the last bits; recording the clock keeps queue_s exactly 0, never < 0.
+        self.rec.ready_s[c] = now
         self._schedule_next_arrival()
         self._refresh_positions(now)
-        choice = self.matcher.best(self.place[c], self.risk[c], self.fleet, specialist_only=True)
+        choice = self.matcher.best(
+            self.place[c],
+            self.risk[c],
+            self.fleet,
+            specialist_only=True,
+            now_s=now,
+            priority=self.priority[c],
+        )
+        if choice.wellness:
+            self.rec.wellness[c] = choice.wellness
         if choice.row >= 0:
             self._dispatch(c, choice.row, choice.eta_s, now, specialist=True)
             return
@@ -360,7 +405,11 @@ class Replay:
             self._pool_response(c, now)
             return
         self._refresh_positions(now)
-        choice = self.matcher.best(self.place[c], self.risk[c], self.fleet)
+        choice = self.matcher.best(
+            self.place[c], self.risk[c], self.fleet, now_s=now, priority=self.priority[c]
+        )
+        if choice.wellness:
+            self.rec.wellness[c] = choice.wellness
         if choice.row >= 0:
             self._dispatch(c, choice.row, choice.eta_s, now, specialist=choice.specialist)
         else:
@@ -392,6 +441,8 @@ class Replay:
             self.returning.pop(i, None)
         self.fleet.dispatchable[i] = False
         self.busy_since[i] = now
+        if self.tracker is not None:
+            self.tracker.dispatched(i, now)
         travel = self.turnout[c] + eta_s
         arrived = now + travel
         scene = self.place[c]
@@ -429,6 +480,9 @@ class Replay:
         self.rec.team_busy_s[i] += now - self.busy_since[i]
         if self.log_events:
             self._log(now, "cleared", call=c, team=i)
+        if self.tracker is not None:
+            for delay in self.tracker.cleared(i, now, critical=self.critical[c]):
+                self._wake_after(delay)
         here = int(self.fleet.place[i])
         route = self._route(here, self.station[i])
         shift_end = self.pending_shift_end[i]
@@ -436,14 +490,73 @@ class Replay:
             # Finished a call past shift end: drive home on overtime, then off duty.
             self.pending_shift_end[i] = None
             self.rec.team_overtime_s[i] += now + route.duration_s - shift_end
+            if self.break_due_since[i] is not None:
+                self.break_due_since[i] = None
+                self.rec.team_breaks_missed[i] += 1
             self._go_off_duty(i, now + route.duration_s)
             return
+        window_end = self.break_due_since[i]
+        if window_end is not None:
+            # Busy when the break window opened: the break comes at the first free moment, and
+            # counts as deferred when calls kept the team busy past the window.
+            self.break_due_since[i] = None
+            if now > window_end:
+                self.rec.team_breaks_deferred[i] += 1
+                self.rec.team_break_delay_s[i] += now - window_end
+            self._start_break(i, now)
+            return
+        self._head_home(i, here, now)
+        self._match_queue(now)
+
+    def _head_home(self, i: int, here: int, now: float) -> None:
+        """Team ``i`` is free at ``here``: dispatchable, driving back to its station."""
+        route = self._route(here, self.station[i])
         if route.duration_s > 0:
             self.state_team[i] = RETURNING
             self.returning[i] = (route, now)
         else:
             self.state_team[i] = IDLE
         self.fleet.dispatchable[i] = True
+
+    def _wake_after(self, delay_s: float) -> None:
+        """Offer teams to waiting calls again once a wellness hold may have ended."""
+        ev = self.env.timeout(delay_s)
+        ev.callbacks.append(lambda _event: self._match_queue(self.env.now))
+
+    # -- meal breaks -----------------------------------------------------------------------
+    def _on_break_window(self, event: simpy.Event) -> None:
+        i: int = event._value
+        now = self.env.now
+        state = self.state_team[i]
+        if state in (IDLE, RETURNING) and self.fleet.on_duty[i]:
+            self._refresh_positions(now)
+            self._start_break(i, now)
+        elif state == BUSY:
+            assert self.meal_break is not None
+            window = (self.meal_break.window_end_h - self.meal_break.window_start_h) * 3600.0
+            self.break_due_since[i] = now + window
+
+    def _start_break(self, i: int, now: float) -> None:
+        assert self.meal_break is not None
+        self.state_team[i] = ON_BREAK
+        self.returning.pop(i, None)
+        self.fleet.dispatchable[i] = False
+        self.rec.team_breaks[i] += 1
+        if self.log_events:
+            self._log(now, "break_start", team=i)
+        ev = self.env.timeout(self.meal_break.length_min * 60.0, i)
+        ev.callbacks.append(self._on_break_end)
+
+    def _on_break_end(self, event: simpy.Event) -> None:
+        i: int = event._value
+        now = self.env.now
+        if self.state_team[i] != ON_BREAK:
+            return  # the shift ended during the break
+        if self.log_events:
+            self._log(now, "break_end", team=i)
+        if self.tracker is not None:
+            self.tracker.rested(i, now)
+        self._head_home(i, int(self.fleet.place[i]), now)
         self._match_queue(now)
 
     def _go_off_duty(self, i: int, at_s: float) -> None:
@@ -469,6 +582,11 @@ class Replay:
         self.state_team[i] = IDLE
         self.fleet.place[i] = self.station[i]
         self.fleet.dispatchable[i] = True
+        if self.tracker is not None:
+            self.tracker.shift_started(i, now)
+        if self.meal_break is not None:
+            ev = self.env.timeout(self.meal_break.window_start_h * 3600.0, i)
+            ev.callbacks.append(self._on_break_window)
         self._match_queue(now)
 
     def _on_shift_end(self, event: simpy.Event) -> None:
@@ -479,6 +597,9 @@ class Replay:
         self.fleet.on_duty[i] = False
         self.fleet.dispatchable[i] = False
         state = self.state_team[i]
+        if self.break_due_since[i] is not None and state != BUSY:
+            self.break_due_since[i] = None
+            self.rec.team_breaks_missed[i] += 1
         if state == BUSY:
             self.pending_shift_end[i] = now
         elif state == RETURNING:
@@ -509,7 +630,16 @@ class Replay:
                 if not fleet.dispatchable.any():
                     kept.append(c)
                     continue
-                choice = best(self.place[c], self.risk[c], fleet, specialist_only=state == QUEUED)
+                choice = best(
+                    self.place[c],
+                    self.risk[c],
+                    fleet,
+                    specialist_only=state == QUEUED,
+                    now_s=now,
+                    priority=self.priority[c],
+                )
+                if choice.wellness:
+                    self.rec.wellness[c] = choice.wellness
                 if choice.row >= 0:
                     self.n_queued -= 1
                     self._dispatch(c, choice.row, choice.eta_s, now, specialist=choice.specialist)

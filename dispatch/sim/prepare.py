@@ -15,6 +15,7 @@ import pandas as pd
 from dispatch.distributions import Distribution
 from dispatch.errors import InputError
 from dispatch.match.matcher import Matcher
+from dispatch.match.wellness import WellnessRules
 from dispatch.model import RiskLevel
 from dispatch.scenario import Scenario, SyntheticCalls
 from dispatch.sim.demand import (
@@ -58,7 +59,7 @@ class Prepared:
 def prepare(scenario: Scenario) -> Prepared:
     """Validate cross-references, snap every site and call, compute duty intervals."""
     travel = scenario.travel
-    matcher = Matcher(travel, scenario.policy.rules)
+    matcher = Matcher(travel, scenario.policy.rules, wellness=scenario.policy.wellness)
     if isinstance(scenario.calls, SyntheticCalls):
         epoch = synthetic_epoch(scenario.calls, scenario.timezone)
         base = None
@@ -165,3 +166,17 @@ def effective_risks(prep: Prepared, calls: CallTable) -> list[RiskLevel]:
             level = rules.effective_risk(level, frozenset(f for f in str(flags).split(";") if f))
         out.append(level)
     return out
+
+
+def critical_calls(prep: Prepared, calls: CallTable) -> np.ndarray:
+    """Per call, whether it is a critical incident (the policy's definition, else the default)."""
+    rules = prep.scenario.policy.wellness or WellnessRules()
+    return np.array(
+        [
+            rules.is_critical(t, r, frozenset(f for f in str(flags).split(";") if f))
+            for t, r, flags in zip(
+                calls.call_type.tolist(), calls.risk.tolist(), calls.flags.tolist(), strict=True
+            )
+        ],
+        dtype=bool,
+    )

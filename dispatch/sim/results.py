@@ -40,11 +40,26 @@ CALL_COLUMNS = [
     "reason",
     "facility_id",
     "source_call_id",
+    "critical",
+    "wellness",
 ]
 
 
-def calls_frame(prep: Prepared, calls: CallTable, rec: Records, replication: int) -> pd.DataFrame:
-    """One row per call of the replication, in the results contract's columns."""
+def calls_frame(
+    prep: Prepared,
+    calls: CallTable,
+    rec: Records,
+    replication: int,
+    critical: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """One row per call of the replication, in the results contract's columns.
+
+    Beyond the contract: ``facility_id`` (transport destination), ``source_call_id`` (the log
+    call a resampled call copies), ``critical`` (a critical incident under the wellness
+    definition) and ``wellness`` (the wellness rule that changed the choice, if any).
+    """
+    if critical is None:
+        critical = np.zeros(len(calls), dtype=bool)
     epoch = prep.epoch
     setup = prep.setup
     fallback_kind = prep.scenario.policy.fallback_kind.value
@@ -94,6 +109,8 @@ def calls_frame(prep: Prepared, calls: CallTable, rec: Records, replication: int
             "reason": reason.astype(str),
             "facility_id": facilities[rec.facility].astype(str),
             "source_call_id": calls.source_call_id.astype(str),
+            "critical": np.asarray(critical, dtype=bool),
+            "wellness": rec.wellness.astype(str),
         },
         columns=CALL_COLUMNS,
     )
@@ -104,27 +121,88 @@ def epoch_dtype(epoch: pd.Timestamp) -> pd.DatetimeTZDtype:
     return pd.DatetimeTZDtype(unit="ms", tz=epoch.tz)
 
 
-def teams_frame(prep: Prepared, rec: Records, replication: int, calls_end_s: float) -> pd.DataFrame:
-    """Per team: calls, busy hours, hours on duty, utilization and overtime."""
+def teams_frame(
+    prep: Prepared,
+    rec: Records,
+    replication: int,
+    calls_end_s: float,
+    critical: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Per team: workload, overtime and wellness figures.
+
+    Columns: ``calls``, ``critical_incidents``, ``busy_hours``, ``on_duty_hours``,
+    ``utilization`` (busy hours, overtime included, over on-duty hours), ``overtime_hours``, ``longest_stretch_hours`` (longest run
+    of calls with no idle gap of a break's length), ``peak_hour_utilization`` (the busiest
+    hour of the day across the run), ``utilization_by_hour`` (24 values: share of
+    on-duty time spent on calls by local hour of day, counted from the scenario's first
+    midnight; NaN for hours never on duty), ``breaks``, ``breaks_deferred``, ``break_delay_min``,
+    ``breaks_missed`` and ``wellness_overrides``.
+    """
+    from dispatch.sim.workload import (
+        by_hour_of_day,
+        covered_by_hour,
+        longest_stretch_s,
+        team_intervals,
+    )
+
     setup = prep.setup
+    m = len(setup.team_ids)
     on_duty_h = np.array(
         [on_duty_seconds(d, 0.0, calls_end_s) / 3600.0 for d in setup.duty], dtype=float
     )
     busy_h = rec.team_busy_s / 3600.0
     with np.errstate(divide="ignore", invalid="ignore"):
         utilization = np.where(on_duty_h > 0, busy_h / on_duty_h, np.nan)
+    wellness = prep.scenario.policy.wellness
+    break_s = (wellness.break_min if wellness is not None else 30.0) * 60.0
+    intervals = team_intervals(rec.team, rec.dispatched_s, rec.cleared_s, m)
+    n_hours = int(np.ceil(max(calls_end_s, 1.0) / 3600.0))
+    horizon = n_hours * 3600.0
+    by_hour: list[list[float]] = []
+    peak: list[float] = []
+    for (starts, ends), duty in zip(intervals, setup.duty, strict=True):
+        # Calls start on duty; the part of a call past its shift's end is overtime, not
+        # counted against on-duty hours here.
+        duty_start = np.array([a for a, _ in duty])
+        duty_end = np.array([b for _, b in duty])
+        k = np.clip(np.searchsorted(duty_start, starts, side="right") - 1, 0, None)
+        on_duty_ends = np.minimum(ends, duty_end[k]) if len(duty) else ends
+        busy = by_hour_of_day(covered_by_hour(starts, on_duty_ends, n_hours))
+        bounded = [(a, min(b, horizon)) for a, b in duty if a < horizon]
+        duty_h = by_hour_of_day(
+            covered_by_hour([a for a, _ in bounded], [b for _, b in bounded], n_hours)
+        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(duty_h > 0, busy / duty_h, np.nan)
+        by_hour.append([round(float(v), 6) for v in share])
+        peak.append(float(np.nanmax(share)) if np.isfinite(share).any() else float("nan"))
+    team = rec.team
+    crit = np.zeros(len(team), dtype=bool) if critical is None else np.asarray(critical, bool)
+    overrides = np.char.startswith(rec.wellness.astype(str), "override:")
+    served = team >= 0
     return pd.DataFrame(
         {
             "team_id": setup.team_ids,
-            "replication": np.full(len(setup.team_ids), replication, dtype=np.int32),
+            "replication": np.full(m, replication, dtype=np.int32),
             "kind": [k.value for k in setup.kinds],
             "cit": setup.cit,
             "station_id": prep.station_ids,
             "calls": rec.team_calls,
+            "critical_incidents": np.bincount(team[served & crit], minlength=m),
             "busy_hours": busy_h,
             "on_duty_hours": on_duty_h,
             "utilization": utilization,
             "overtime_hours": rec.team_overtime_s / 3600.0,
+            "longest_stretch_hours": [
+                longest_stretch_s(a, b, break_s) / 3600.0 for a, b in intervals
+            ],
+            "peak_hour_utilization": peak,
+            "utilization_by_hour": by_hour,
+            "breaks": rec.team_breaks,
+            "breaks_deferred": rec.team_breaks_deferred,
+            "break_delay_min": rec.team_break_delay_s / 60.0,
+            "breaks_missed": rec.team_breaks_missed,
+            "wellness_overrides": np.bincount(team[served & overrides], minlength=m),
         }
     )
 
@@ -138,8 +216,15 @@ def events_frame(prep: Prepared, rec: Records, replication: int) -> pd.DataFrame
 
 
 # -- summary ------------------------------------------------------------------------------
-def replication_metrics(calls: pd.DataFrame, target_min: float) -> dict[str, float]:
-    """Headline figures of one replication (response times in minutes, shares in 0..1)."""
+def replication_metrics(
+    calls: pd.DataFrame, target_min: float, teams: pd.DataFrame | None = None
+) -> dict[str, float]:
+    """Headline figures of one replication (response times in minutes, shares in 0..1).
+
+    With ``teams``, also workload fairness across the specialist teams that were on duty:
+    the busiest team's busy hours over the least busy one's, the Gini coefficient of busy
+    hours, the highest utilization and the longest stretch without a break.
+    """
     sim = calls[calls["outcome"] != "thinned"]
     n = len(sim)
     response_min = sim["response_s"].dropna() / 60.0
@@ -160,6 +245,21 @@ def replication_metrics(calls: pd.DataFrame, target_min: float) -> dict[str, flo
     }
     for reason in ReasonCode:
         out[f"reason_{reason.value}_share"] = _share((sim["reason"] == reason.value).sum(), n)
+    if "wellness" in sim.columns:
+        out["wellness_changed_share"] = _share((sim["wellness"] != "").sum(), n)
+        out["wellness_override_share"] = _share(
+            sim["wellness"].str.startswith("override:").sum(), n
+        )
+    if teams is not None:
+        from dispatch.sim.workload import busiest_to_least, gini
+
+        worked = teams[(teams["on_duty_hours"] > 0) & (teams["kind"] != "patrol")]
+        out["busiest_to_least_busy"] = busiest_to_least(worked["busy_hours"].to_numpy(dtype=float))
+        out["gini_busy_hours"] = gini(worked["busy_hours"].to_numpy(dtype=float))
+        out["max_utilization"] = float(worked["utilization"].max()) if len(worked) else math.nan
+        out["max_longest_stretch_hours"] = (
+            float(worked["longest_stretch_hours"].max()) if len(worked) else math.nan
+        )
     return out
 
 
@@ -182,6 +282,8 @@ def confidence_interval(values: Sequence[float], level: float = 0.95) -> tuple[f
     x = np.asarray([v for v in values if not math.isnan(v)], dtype=float)
     if len(x) == 0:
         return math.nan, math.nan, math.nan
+    if not np.isfinite(x).all():
+        return float(np.mean(x)), math.nan, math.nan
     mean = float(x.mean())
     if len(x) < 2:
         return mean, math.nan, math.nan

@@ -10,6 +10,7 @@ from dispatch.scenario import Scenario
 from dispatch.sim.engine import Records, Replay
 from dispatch.sim.prepare import (
     Prepared,
+    critical_calls,
     draw,
     effective_risks,
     prepare,
@@ -35,6 +36,7 @@ def run_replication(
     calls = replication_calls(prep, rngs["calls"])
     draws = draw(prep, calls, rngs)
     policy = scenario.policy
+    critical = critical_calls(prep, calls)
     replay = Replay(
         prep.matcher,
         prep.setup,
@@ -51,12 +53,14 @@ def run_replication(
         pool_fallback=policy.fallback == "pool",
         horizon_s=_horizon(prep, calls.received_s.max() if len(calls) else 0.0),
         event_log=event_log,
+        critical=critical,
+        meal_break=policy.meal_break,
     )
     rec: Records = replay.run()
     calls_end = float(calls.received_s.max()) if len(calls) else 0.0
     return (
-        calls_frame(prep, calls, rec, replication),
-        teams_frame(prep, rec, replication, calls_end),
+        calls_frame(prep, calls, rec, replication, critical),
+        teams_frame(prep, rec, replication, calls_end, critical),
         events_frame(prep, rec, replication) if event_log else None,
     )
 
@@ -117,7 +121,7 @@ def simulate(
         teams_parts.append(teams)
         if events is not None:
             event_parts.append(events)
-        metrics.append(replication_metrics(calls, target))
+        metrics.append(replication_metrics(calls, target, teams))
         if progress is not None:
             progress(k)
     return SimulationResult(
