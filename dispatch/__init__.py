@@ -12,6 +12,7 @@ from dispatch.errors import DispatchError, InputError, OutsideNetworkError, Solv
 from dispatch.model import Call, ReasonCode, RiskLevel, Shift, Team, TeamKind, TeamStatus
 
 if TYPE_CHECKING:
+    from dispatch.calls import load_calls
     from dispatch.match import Matcher
     from dispatch.scenario_file import load_scenario
     from dispatch.sim.run import simulate
@@ -28,6 +29,10 @@ def __getattr__(name: str) -> object:
         from dispatch.scenario_file import load_scenario
 
         return load_scenario
+    if name == "load_calls":
+        from dispatch.calls import load_calls
+
+        return load_calls
     if name == "Matcher":
         from dispatch.match import Matcher
 
@@ -53,6 +58,7 @@ __all__ = [
     "TeamKind",
     "TeamStatus",
     "TravelTimes",
+    "load_calls",
     "load_scenario",
     "simulate",
 ]

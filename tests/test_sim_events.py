@@ -320,3 +320,71 @@ def test_event_log_is_identical_when_run_twice():
     first = run(sc).events
     second = run(scenario(log, [team("T1"), team("T2")], policy=POOL_900)).events
     pd.testing.assert_frame_equal(first, second)
+
+
+def test_shift_clocks_are_local_across_the_daylight_saving_change():
+    # Chicago springs forward on Sunday 2025-03-09: that day has 23 hours. T1 works 09:00-11:00
+    # local time every day. Time 0 is Saturday 00:00 CST (06:00 UTC), the first call's day.
+    tz = "America/Chicago"
+    log = log_frame(
+        [
+            {"call_id": "c0", "at": "2025-03-08 10:00", "k": 1, "on_scene_s": 600.0},
+            {"call_id": "c1", "at": "2025-03-09 09:30", "k": 1, "on_scene_s": 1200.0},
+        ],
+        timezone=tz,
+    )
+    sc = scenario(log, [team("T1", shifts=[Shift(9.0, 2.0)])], timezone=tz)
+    result = run(sc)
+    sunday = 24 * 3600.0  # Sunday 00:00 CST; 09:00 CDT is then 8 h later, not 9
+    assert event_rows(result.events) == [
+        (0, 32400.0, "shift_start", "", "T1"),  # Saturday 09:00 CST
+        (0, 36000.0, "received", "c0", ""),  # 10:00
+        (0, 36060.0, "dispatched", "c0", "T1"),
+        (0, 36420.0, "on_scene", "c0", "T1"),  # + 60 + 300
+        (0, 37020.0, "cleared", "c0", "T1"),  # + 600
+        (0, 39600.0, "shift_end", "", "T1"),  # 11:00 CST
+        (0, 39600.0, "off_duty", "", "T1"),
+        (0, sunday + 8 * 3600.0, "shift_start", "", "T1"),  # Sunday 09:00 CDT = 115200
+        (0, sunday + 8.5 * 3600.0, "received", "c1", ""),  # 09:30 CDT = 117000
+        (0, sunday + 8.5 * 3600.0 + 60.0, "dispatched", "c1", "T1"),
+        (0, sunday + 8.5 * 3600.0 + 420.0, "on_scene", "c1", "T1"),  # + 60 + 300
+        (0, sunday + 8.5 * 3600.0 + 1620.0, "cleared", "c1", "T1"),  # + 1200
+        (0, sunday + 10 * 3600.0, "shift_end", "", "T1"),  # 11:00 CDT
+        (0, sunday + 10 * 3600.0, "off_duty", "", "T1"),
+        (0, sunday + 23 * 3600.0 + 9 * 3600.0, "shift_start", "", "T1"),  # Monday 09:00 CDT
+        # the run ends 24 h after the last call, before Monday's shift ends
+    ]
+    call = result.calls.set_index("call_id").loc["c1"]
+    assert call["dispatched_at"] == pd.Timestamp("2025-03-09 09:31", tz=tz)
+    assert call["arrived_at"] == pd.Timestamp("2025-03-09 09:37", tz=tz)
+    assert str(call["received_at"].tz) == tz
+
+
+def test_call_no_team_can_take_before_the_run_ends_is_unserved():
+    # Specialist T1 and patrol P1 both work Mondays 08:00-10:00 only; fallback goes to the
+    # scenario's own teams at once. A call at 12:00 finds nobody on duty and waits for any team;
+    # the run ends 24 h after the last call, before next Monday.
+    monday = Shift(8.0, 2.0, MONDAY)
+    log = log_frame([{"call_id": "c1", "at": "2025-01-06 12:00", "k": 1}])
+    sc = scenario(
+        log,
+        [team("T1", shifts=[monday]), team("P1", kind=TeamKind.PATROL, cit=False, shifts=[monday])],
+        policy=PolicySpec(fallback_after_min=0.0, fallback="teams"),
+    )
+    result = run(sc)
+    assert event_rows(result.events) == [
+        (0, 28800.0, "shift_start", "", "P1"),  # teams in id order
+        (0, 28800.0, "shift_start", "", "T1"),
+        (0, 36000.0, "shift_end", "", "P1"),
+        (0, 36000.0, "off_duty", "", "P1"),
+        (0, 36000.0, "shift_end", "", "T1"),
+        (0, 36000.0, "off_duty", "", "T1"),
+        (0, 43200.0, "received", "c1", ""),  # 12:00
+        (0, 43260.0, "fallback", "c1", ""),  # no specialist on shift
+        (0, 43260.0, "waiting_any", "c1", ""),  # and no fallback team either
+        (0, 129600.0, "unserved", "c1", ""),  # the end of the run: 43200 + 24 h
+    ]
+    call = result.calls.iloc[0]
+    assert (call["outcome"], call["reason"], call["team_id"]) == ("unserved", "off_shift", "")
+    assert pd.isna(call["dispatched_at"]) and pd.isna(call["response_s"])
+    assert call["processing_s"] == 60.0

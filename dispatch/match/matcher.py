@@ -147,9 +147,6 @@ class Matcher:
         simulator queues a call rather than send a fallback before ``fallback_after_min``).
         ``now_s`` and ``priority`` matter only to wellness rules.
         """
-        if self.wellness is not None:
-            scores = self.scores(place, risk, fleet, specialist_only=specialist_only)
-            return self._decide(scores, fleet, now_s, priority)
         if len(fleet) == 0:
             return Choice(-1, float("inf"), -1, False, ReasonCode.INELIGIBLE)
         any_tier, spec_only, specialist = fleet.base_scores(
@@ -159,6 +156,22 @@ class Matcher:
         score = (spec_only if specialist_only else any_tier) + eta
         np.copyto(score, np.inf, where=~fleet.dispatchable)
         i = int(score.argmin())
+        w = self.wellness
+        if w is not None:
+            if (
+                score[i] == np.inf
+                or eta[i] > self.rules.max_travel_s
+                or self._held(w, fleet, i, now_s)
+            ):
+                full = self.scores(place, risk, fleet, specialist_only=specialist_only)
+                return self._decide(full, fleet, now_s, priority)
+            if w.fairness_margin_s is not None:
+                i, fair = self._fairest(w, w.fairness_margin_s, fleet, risk, score, eta, i, now_s)
+                if fair:
+                    return self._finish(
+                        place, risk, fleet, specialist_only, i, eta, now_s, "fairness"
+                    )
+            return self._finish(place, risk, fleet, specialist_only, i, eta, now_s, "")
         if score[i] == np.inf or eta[i] > self.rules.max_travel_s:
             # Rare: nobody can go, or the best-ranked team is too far (a lower tier may not be).
             return self._choose(
@@ -179,13 +192,91 @@ class Matcher:
         reason = None if specialist else self._reason(s, fleet)
         return Choice(i, float(s.eta_s[i]), int(s.tier[i]), specialist, reason)
 
-    def _decide(self, s: Scores, fleet: Fleet, now_s: float, priority: int) -> Choice:
+    def _held(self, w: WellnessRules, fleet: Fleet, i: int, now_s: float) -> bool:
+        """Whether team row ``i`` is held back by a wellness rule (scalar `WellnessRules.holds`)."""
+        return bool(
+            (w.recovery_min is not None and fleet.recovering_until_s[i] > now_s)
+            or (w.max_consecutive is not None and fleet.streak[i] >= w.max_consecutive)
+            or (w.utilization_cap is not None and fleet.recent_utilization[i] >= w.utilization_cap)
+        )
+
+    def _fairest(
+        self,
+        w: WellnessRules,
+        margin: float,
+        fleet: Fleet,
+        risk: RiskLevel,
+        score: FloatArray,
+        eta: FloatArray,
+        i: int,
+        now_s: float,
+    ) -> tuple[int, bool]:
+        """The fairness tie-break on the fast path; the same rule as in `_decide`."""
+        near = np.flatnonzero(
+            (score <= score[i] + margin)
+            & (eta <= eta[i] + margin)
+            & (eta <= self.rules.max_travel_s)
+        )
+        if len(near) < 2:
+            return i, False
+        tier = fleet.tiers(self.rules, risk)[0]
+        held = w.holds(
+            now_s,
+            fleet.recovering_until_s[near],
+            fleet.streak[near],
+            fleet.recent_utilization[near],
+        )
+        near = near[(tier[near] == tier[i]) & (held == 0)]
+        if len(near) < 2:
+            return i, False
+        j = int(near[np.lexsort((near, score[near], fleet.load_s[near]))[0]])
+        return j, j != i
+
+    def _finish(
+        self,
+        place: int,
+        risk: RiskLevel,
+        fleet: Fleet,
+        specialist_only: bool,
+        i: int,
+        eta: FloatArray,
+        now_s: float,
+        note: str,
+    ) -> Choice:
+        tier = int(fleet.tiers(self.rules, risk)[0][i])
+        if self._specialist_lookup[risk][tier]:
+            return Choice(i, float(eta[i]), tier, True, None, note)
+        s = self.scores(place, risk, fleet, specialist_only=specialist_only)
+        held = self.wellness.holds if self.wellness is not None else None
+        available = fleet.dispatchable
+        if held is not None:
+            available = available & (
+                held(now_s, fleet.recovering_until_s, fleet.streak, fleet.recent_utilization) == 0
+            )
+        return Choice(i, float(eta[i]), tier, False, self._reason(s, fleet, available), note)
+
+    def _holds(self, fleet: Fleet, now_s: float) -> npt.NDArray[np.int8]:
+        """Per team, the wellness rule holding it back (0: none; all 0 without rules)."""
+        w = self.wellness
+        if w is None:
+            return np.zeros(len(fleet), dtype=np.int8)
+        return w.holds(now_s, fleet.recovering_until_s, fleet.streak, fleet.recent_utilization)
+
+    def _decide(
+        self,
+        s: Scores,
+        fleet: Fleet,
+        now_s: float,
+        priority: int,
+        held: npt.NDArray[np.int8] | None = None,
+    ) -> Choice:
         """The choice under the wellness rules (or plain `_choose` without them)."""
         plain = self._choose(s, fleet)
         w = self.wellness
         if w is None or plain.row < 0:
             return plain
-        held = w.holds(now_s, fleet.recovering_until_s, fleet.streak, fleet.recent_utilization)
+        if held is None:
+            held = self._holds(fleet, now_s)
         free = s.ok & (held == 0)
         if not free.any():
             rule = RULE_NAMES[int(held[plain.row]) - 1]
@@ -260,7 +351,8 @@ class Matcher:
         fleet = self.fleet(teams)
         risk = self.rules.effective_risk(call.risk, call.flags)
         s = self.scores(self.place_of(call), risk, fleet)
-        choice = self._decide(s, fleet, call.received_s, call.priority)
+        held = self._holds(fleet, call.received_s)
+        choice = self._decide(s, fleet, call.received_s, call.priority, held)
         tiers = self.rules.tiers[risk]
         return Recommendation(
             call_id=call.call_id,
@@ -270,25 +362,24 @@ class Matcher:
             specialist=choice.specialist,
             reason=choice.reason,
             risk=risk,
-            alternatives=self._alternatives(s, fleet, risk, choice, call.received_s)
+            alternatives=self._alternatives(s, fleet, risk, choice, call.received_s, held)
             if explain
             else (),
             wellness=choice.wellness or None,
         )
 
     def _alternatives(
-        self, s: Scores, fleet: Fleet, risk: RiskLevel, choice: Choice, now_s: float
+        self,
+        s: Scores,
+        fleet: Fleet,
+        risk: RiskLevel,
+        choice: Choice,
+        now_s: float,
+        held: npt.NDArray[np.int8],
     ) -> tuple[Alternative, ...]:
         k = self.alternatives
         tiers = self.rules.tiers[risk]
         rows: list[Alternative] = []
-        held = (
-            self.wellness.holds(
-                now_s, fleet.recovering_until_s, fleet.streak, fleet.recent_utilization
-            )
-            if self.wellness is not None
-            else np.zeros(len(fleet), dtype=np.int8)
-        )
         if choice.row >= 0:
             i = choice.row
             why = f"fastest in tier '{tiers[choice.tier].label()}'"
