@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from simhelpers import random_log, scenario, site, team
+from simhelpers import log_frame, random_log, scenario, site, team
 
 from dispatch.distributions import Distribution
 from dispatch.model import ReasonCode, Shift, TeamKind
@@ -189,6 +189,28 @@ def test_teams_table_agrees_with_the_calls(result):
         assert row.overtime_hours >= 0
         if row.on_duty_hours > 0:
             assert row.utilization == pytest.approx(row.busy_hours / row.on_duty_hours)
+
+
+def test_on_duty_hours_cover_the_whole_days_of_the_log(result, log):
+    # The log starts on Monday 2025-01-06; the replayed period runs to midnight after its last
+    # day, so each team's on-duty hours are its whole shifts over those days.
+    days = (log["received_at"].max().normalize() - pd.Timestamp("2025-01-06", tz="UTC")).days + 1
+    teams = result.teams[result.teams["replication"] == 0].set_index("team_id")
+    assert teams.loc["CIT-1", "on_duty_hours"] == pytest.approx(24.0 * days)  # always on
+    assert teams.loc["CR-1", "on_duty_hours"] == pytest.approx(10.0 * days)  # 08:00-18:00
+    assert teams.loc["CL-1", "on_duty_hours"] == pytest.approx(8.0 * days)  # 10:00-18:00
+    # 20:00-06:00: Sunday night's shift reaches into Monday, the last night is cut at midnight
+    assert teams.loc["CR-3", "on_duty_hours"] == pytest.approx(6.0 + 10.0 * (days - 1) + 4.0)
+
+
+def test_utilization_of_a_short_log_is_over_its_day_not_up_to_the_last_call():
+    # One call at 08:01 keeps the day team busy for 3.1 h (60 s processing, 60 s turnout, 300 s
+    # travel, 3 h on scene). On duty 08:00-16:00 that day: utilization 3.1 / 8.
+    log = log_frame([{"call_id": "c1", "at": "2025-01-06 08:01", "k": 1, "on_scene_s": 10800.0}])
+    teams = simulate(scenario(log, [team("T1", shifts=[Shift(8.0, 8.0)])])).teams
+    assert teams["busy_hours"].iloc[0] == pytest.approx(3.1)
+    assert teams["on_duty_hours"].iloc[0] == pytest.approx(8.0)
+    assert teams["utilization"].iloc[0] == pytest.approx(3.1 / 8.0)
 
 
 def test_summary_has_mean_and_ci95_for_every_metric(result):

@@ -97,6 +97,7 @@ def sweep(
     typer.echo(format_sweep(result.summary))
     extra = ", calls.parquet" if plan.keep_calls else ""
     typer.echo(
-        f"\nresults: {out}/summary.json, variants.parquet, teams.parquet, duty.parquet, "
+        f"\nresults: {out}/summary.json, variants.parquet, replications.parquet, teams.parquet, "
+        f"duty.parquet, "
         f"response_times.parquet{extra}\nreport: dispatch report {out}"
     )

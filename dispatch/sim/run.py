@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from dispatch.scenario import Scenario
+from dispatch.scenario import Scenario, SyntheticCalls
 from dispatch.sim.engine import Records, Replay
 from dispatch.sim.prepare import (
     Prepared,
@@ -57,12 +59,27 @@ def run_replication(
         meal_break=policy.meal_break,
     )
     rec: Records = replay.run()
-    calls_end = float(calls.received_s.max()) if len(calls) else 0.0
+    calls_end = _period_end(prep, calls.received_s)
     return (
         calls_frame(prep, calls, rec, replication, critical),
         teams_frame(prep, rec, replication, calls_end, critical),
         events_frame(prep, rec, replication) if event_log else None,
     )
+
+
+def _period_end(prep: Prepared, received_s: npt.NDArray[np.float64]) -> float:
+    """End of the replayed period, seconds: the generator's days, or local midnight after the
+    last call's day. Team on-duty hours (the utilization denominator) count up to here; cutting
+    them at the last call's receipt instead made utilization explode in short logs."""
+    scenario = prep.scenario
+    if isinstance(scenario.calls, SyntheticCalls):
+        return scenario.calls.days * 86400.0
+    if not len(received_s):
+        return 0.0
+    last = prep.epoch + pd.to_timedelta(float(received_s.max()), unit="s")
+    next_day = last.tz_localize(None).normalize() + pd.Timedelta(days=1)
+    end = next_day.tz_localize(prep.epoch.tz, ambiguous=False, nonexistent="shift_forward")
+    return float((end - prep.epoch).total_seconds())
 
 
 def _horizon(prep: Prepared, last_received_s: float) -> float:
