@@ -27,6 +27,10 @@ from dispatch.errors import DispatchError
 T = TypeVar("T")
 R = TypeVar("R")
 
+#: Modules a new worker process imports before its first task (forkserver start only): the
+#: simulator's, so each worker does not pay for pandas, scipy and SimPy on its own.
+PRELOAD = ("dispatch.scenario_file", "dispatch.sim.run", "dispatch.sweep")
+
 
 class Executor(Protocol):
     """Runs ``fn(item)`` for every item; yields ``(position, result)`` in completion order."""
@@ -94,15 +98,18 @@ class ProcessExecutor(_Base):
     ----------
     workers
         Number of processes; defaults to the number of CPUs.
+    preload
+        Modules the fork server imports once, before it forks the workers.
 
     Workers start with ``forkserver`` where the platform has it (``spawn`` elsewhere): a plain
     ``fork`` of a parent that runs threads (progress bars, Arrow) can deadlock.
     """
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, *, preload: Sequence[str] = PRELOAD) -> None:
         self.workers = workers if workers is not None else (os.cpu_count() or 1)
         if self.workers < 1:
             raise DispatchError(f"workers must be >= 1, got {self.workers}")
+        self.preload = list(preload)
         self._pool: Any = None
 
     @property
@@ -114,12 +121,15 @@ class ProcessExecutor(_Base):
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            method = (
-                "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-            )
+            if "forkserver" in multiprocessing.get_all_start_methods():
+                context: Any = multiprocessing.get_context("forkserver")
+                if self.preload:
+                    context.set_forkserver_preload(self.preload)
+            else:
+                context = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers,
-                mp_context=multiprocessing.get_context(method),
+                mp_context=context,
                 initializer=_ignore_sigint,
             )
         return self._pool
@@ -222,7 +232,8 @@ class DaskExecutor(_Base):
 def make_executor(workers: int | None = None, scheduler: Any = None) -> Executor:
     """The executor the command line asks for.
 
-    ``scheduler`` wins over ``workers``; ``workers == 1`` runs in this process.
+    ``scheduler``: a Dask cluster; ``workers == 1``: this process; otherwise local worker
+    processes (default one per CPU).
     """
     if scheduler is not None:
         if workers is not None:

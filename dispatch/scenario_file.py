@@ -44,7 +44,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator
 
 from dispatch.distributions import Distribution
 from dispatch.errors import InputError
@@ -191,14 +191,14 @@ class TeamGroupSpec(Strict):
     count: int = Field(default=1, ge=0)
     kind: TeamKind
     station: str
-    cit: bool = False
+    cit: StrictBool = False
     shift: str | list[str] | None = None
 
 
 class PolicyFileSpec(Strict):
     rules: str | dict[str, Any] = "default"
     fallback_after_min: float | None = Field(default=10.0, ge=0)
-    never_fall_back: bool = False
+    never_fall_back: StrictBool = False
     fallback: Literal["pool", "teams"] = "pool"
     fallback_kind: TeamKind = TeamKind.PATROL
     fallback_response: DistributionSpec | None = None
@@ -209,7 +209,7 @@ class PolicyFileSpec(Strict):
 
 
 class MealBreakSpec(Strict):
-    enabled: bool = True
+    enabled: StrictBool = True
     length_min: float = Field(default=30.0, gt=0)
     window_start_h: float = Field(default=3.0, ge=0)
     window_end_h: float = Field(default=6.0, ge=0)

@@ -330,16 +330,15 @@ class SweepPlan:
         return list(self.variants[0].values) if self.variants else []
 
     def identity(self) -> dict[str, Any]:
-        """What must match for a rerun to reuse finished parts."""
-        return {
+        """What must match for a rerun to reuse finished parts (JSON types only)."""
+        identity = {
             "format": MANIFEST_FORMAT,
             "scenario_hash": self.scenario_hash,
             "target_min": self.target_min,
-            "variants": [
-                {"values": v.values, "overrides": json.loads(_canonical(v.overrides))}
-                for v in self.variants
-            ],
+            "variants": [{"values": v.values, "overrides": v.overrides} for v in self.variants],
         }
+        loaded: dict[str, Any] = json.loads(_canonical(identity))
+        return loaded
 
 
 def plan_sweep(
@@ -439,7 +438,7 @@ def plan_sweep(
         raise SweepError(f"target minutes must be > 0, got {minutes}")
     return SweepPlan(
         scenario_path=path,
-        scenario_hash=scenario_hash(path, raw),
+        scenario_hash=scenario_hash(path, raw, [v.overrides for v in variants]),
         name=spec.name,
         seed=spec.seed,
         variants=tuple(variants),
@@ -450,21 +449,32 @@ def plan_sweep(
     )
 
 
-def scenario_hash(path: Path, raw: dict[str, Any] | None = None) -> str:
-    """SHA-256 of the resolved scenario table and the bytes of every file it refers to."""
-    from dispatch.scenario_file import read_raw
+def scenario_hash(
+    path: Path, raw: dict[str, Any] | None = None, overrides: Iterable[dict[str, Any]] = ()
+) -> str:
+    """SHA-256 of the resolved scenario table and the bytes of every file it or a variant names.
+
+    ``replications`` and the ``[sweep]`` table are left out: they do not change a finished
+    (variant, replication), so a rerun may add replications or restate the target.
+    """
+    from dispatch.scenario_file import merge, read_raw
 
     raw = read_raw(path) if raw is None else raw
-    digest = hashlib.sha256(_canonical(raw).encode())
-    for parts in sorted(_PATH_VALUES):
-        node: Any = raw
-        for token in parts:
-            node = node.get(token) if isinstance(node, dict) else None
-        if isinstance(node, str) and Path(node).is_file():
-            digest.update(node.encode())
-            with open(node, "rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(block)
+    kept = {k: v for k, v in raw.items() if k not in ("replications", "sweep")}
+    digest = hashlib.sha256(_canonical(kept).encode())
+    files: list[str] = []
+    for table in [raw, *(merge(raw, o) for o in overrides)]:
+        for parts in sorted(_PATH_VALUES):
+            node: Any = table
+            for token in parts:
+                node = node.get(token) if isinstance(node, dict) else None
+            if isinstance(node, str) and Path(node).is_file() and node not in files:
+                files.append(node)
+    for name in files:
+        digest.update(name.encode())
+        with open(name, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
     return digest.hexdigest()
 
 
@@ -928,7 +938,7 @@ def aggregate(plan: SweepPlan, out_dir: str | Path) -> dict[str, Any]:
             {
                 "variant": variant.index,
                 "label": variant.label,
-                "values": variant.values,
+                "values": json.loads(_canonical(variant.values)),
                 **first["staffing"],
                 "metrics": stats,
             }

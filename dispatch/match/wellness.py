@@ -136,7 +136,10 @@ def wellness_from_dict(data: Mapping[str, Any], *, source: str = "wellness") -> 
     unknown = set(data) - known
     if unknown:
         raise InputError(f"unknown key(s) {', '.join(sorted(unknown))}", source=source)
-    if not data.get("enabled", True):
+    enabled = data.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise InputError(f"'enabled' must be true or false, got {enabled!r}", source=source)
+    if not enabled:
         return WellnessRules.off()
     kwargs = {k: v for k, v in data.items() if k != "enabled"}
     for key in ("critical_call_types", "critical_risks", "critical_flags"):

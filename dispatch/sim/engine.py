@@ -285,7 +285,13 @@ class Replay:
         return self.rec
 
     def _close(self) -> None:
-        """Calls still waiting at the horizon are unserved; their reason stays as recorded."""
+        """Calls still waiting at the horizon are unserved; their reason stays as recorded.
+
+        Teams still on a call at the horizon count their busy time up to it.
+        """
+        for i, state in enumerate(self.state_team):
+            if state == BUSY:
+                self.rec.team_busy_s[i] += self.horizon_s - self.busy_since[i]
         for queue in self.queues:
             for c in queue:
                 if self.state_call[c] in (QUEUED, QUEUED_ANY):

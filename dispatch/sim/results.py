@@ -298,6 +298,8 @@ def summarize(
     metrics: dict[str, Any] = {}
     for key in per_replication[0]:
         mean, lo, hi = confidence_interval([m[key] for m in per_replication])
+        if key.endswith("_share"):  # a share's interval stays inside 0..1
+            lo, hi = max(lo, 0.0), min(hi, 1.0)
         metrics[key] = {"mean": _clean(mean), "ci95": [_clean(lo), _clean(hi)]}
     return {
         "scenario": name,
