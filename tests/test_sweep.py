@@ -452,3 +452,31 @@ def test_cli_sweep_errors_are_one_line(scenario: Path, capsys: pytest.CaptureFix
     assert code == 2
     assert err.startswith("error: sweep key 'teams.Z.count': no element of 'teams' has id 'Z'")
     assert "Traceback" not in err
+
+
+def test_restating_the_target_or_replications_in_the_file_still_resumes(tmp_path: Path) -> None:
+    path = write_scenario(tmp_path, '\n[sweep]\nvary = { "teams.T.count" = [1, 2] }\n')
+    out = tmp_path / "out"
+    run_sweep(plan_sweep(path, replications=2), out)
+    path.write_text(path.read_text() + "replications = 3\ntarget_share = 0.4\n")
+    again = run_sweep(plan_sweep(path), out)
+    assert again.computed == 2
+    assert again.summary is not None and again.summary["target"]["share"] == 0.4
+
+
+def test_scheduler_without_dask_installed_says_which_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(Exception, match=r"install the 'distributed' extra"):
+        make_executor(scheduler="tcp://127.0.0.1:8786")
+
+
+def test_cli_dry_run_lists_the_variants(scenario: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["--vary", "policy.fallback_after_min=0,10", "--out", "unused", "--dry-run"]
+    code = main(["sweep", str(scenario), *args])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "2 variant(s) x 3 replication(s)" in out
+    assert "1: policy.fallback_after_min=10" in out
+    assert not Path("unused").exists()

@@ -172,8 +172,10 @@ class Matcher:
                         place, risk, fleet, specialist_only, i, eta, now_s, "fairness"
                     )
             return self._finish(place, risk, fleet, specialist_only, i, eta, now_s, "")
-        if score[i] == np.inf or eta[i] > self.rules.max_travel_s:
-            # Rare: nobody can go, or the best-ranked team is too far (a lower tier may not be).
+        if score[i] == np.inf:  # nobody eligible, on duty and free: only the reason is left
+            return Choice(-1, float("inf"), -1, False, self._reason_from(specialist, fleet))
+        if eta[i] > self.rules.max_travel_s:
+            # Rare: the best-ranked team is too far (a lower tier may not be).
             return self._choose(
                 self.scores(place, risk, fleet, specialist_only=specialist_only), fleet
             )
@@ -317,7 +319,15 @@ class Matcher:
         ``available`` overrides the fleet's dispatchable column (teams held back by wellness
         rules count as committed).
         """
-        spec = s.specialist
+        return self._reason_from(s.specialist, fleet, available)
+
+    def _reason_from(
+        self,
+        spec: npt.NDArray[np.bool_],
+        fleet: Fleet,
+        available: npt.NDArray[np.bool_] | None = None,
+    ) -> ReasonCode:
+        """`_reason` from the per-team specialist flags alone."""
         if not spec.any():
             return ReasonCode.INELIGIBLE
         free = spec & (fleet.dispatchable if available is None else available)

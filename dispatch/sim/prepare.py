@@ -156,27 +156,30 @@ def draw(prep: Prepared, calls: CallTable, rngs: dict[str, np.random.Generator])
     )
 
 
+def _flag_sets(calls: CallTable) -> dict[int, frozenset[str]]:
+    """Flags of the calls that have any (``;``-separated in the log), by row."""
+    rows = np.flatnonzero(calls.flags != "")
+    return {
+        int(i): frozenset(f for f in str(calls.flags[i]).split(";") if f) for i in rows.tolist()
+    }
+
+
 def effective_risks(prep: Prepared, calls: CallTable) -> list[RiskLevel]:
     """The risk the rules act on for each call (escalating flags make it high)."""
     rules = prep.matcher.rules
-    out = []
-    for risk, flags in zip(calls.risk.tolist(), calls.flags.tolist(), strict=True):
-        level = RiskLevel(risk)
-        if flags:
-            level = rules.effective_risk(level, frozenset(f for f in str(flags).split(";") if f))
-        out.append(level)
+    levels = {r.value: r for r in RiskLevel}
+    out = [levels[r] for r in calls.risk.tolist()]
+    for i, flags in _flag_sets(calls).items():
+        out[i] = rules.effective_risk(out[i], flags)
     return out
 
 
 def critical_calls(prep: Prepared, calls: CallTable) -> np.ndarray:
     """Per call, whether it is a critical incident (the policy's definition, else the default)."""
     rules = prep.scenario.policy.wellness or WellnessRules()
-    return np.array(
-        [
-            rules.is_critical(t, r, frozenset(f for f in str(flags).split(";") if f))
-            for t, r, flags in zip(
-                calls.call_type.tolist(), calls.risk.tolist(), calls.flags.tolist(), strict=True
-            )
-        ],
-        dtype=bool,
+    critical = np.isin(calls.call_type, list(rules.critical_call_types)) | np.isin(
+        calls.risk, list(rules.critical_risks)
     )
+    for i, flags in _flag_sets(calls).items():
+        critical[i] |= bool(flags & rules.critical_flags)
+    return np.asarray(critical, dtype=bool)
