@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -241,6 +241,11 @@ class Scenario:
         IANA zone of local times (shifts, naive log times, outputs).
     volume
         Multiplier on call volume (thinning below 1, resampling above 1).
+    source
+        The scenario file, when read from one.
+    intake
+        What loading the call log accounted for: input rows, rejected (quarantined) rows,
+        rows filtered out by call type, and the quarantine file; reported in the summary.
     """
 
     name: str
@@ -256,6 +261,7 @@ class Scenario:
     timezone: str = "UTC"
     volume: float = 1.0
     source: Path | None = None
+    intake: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         where = str(self.source) if self.source else f"scenario {self.name!r}"

@@ -372,11 +372,12 @@ def build(spec: ScenarioFile, *, source: Path | None = None) -> Scenario:
             )
             for team_id in ids
         )
+    calls_input, intake = _calls(spec, where)
     try:
         return Scenario(
             name=spec.name,
             travel=_network(spec.network, where),
-            calls=_calls(spec, where),
+            calls=calls_input,
             teams=tuple(teams),
             stations=tuple(Site(s.id, s.lat, s.lon, s.name) for s in spec.stations),
             facilities=tuple(Site(f.id, f.lat, f.lon, f.name) for f in spec.facilities),
@@ -387,6 +388,7 @@ def build(spec: ScenarioFile, *, source: Path | None = None) -> Scenario:
             timezone=spec.timezone,
             volume=spec.calls.volume,
             source=source,
+            intake=intake,
         )
     except InputError as error:
         if error.source:
@@ -421,7 +423,8 @@ def _network(spec: NetworkSpec, where: str) -> TravelTimes:
     return TravelTimes.from_edge_csv(spec.path, spec.nodes, **spec.columns, **options)
 
 
-def _calls(spec: ScenarioFile, where: str) -> Any:
+def _calls(spec: ScenarioFile, where: str) -> tuple[Any, dict[str, Any]]:
+    """The calls (a normalized log frame or a generator) and what the intake dropped."""
     calls = spec.calls
     if (calls.path is None) == (calls.synthetic is None):
         raise InputError("calls: give exactly one of 'path' or [calls.synthetic]", source=where)
@@ -439,7 +442,7 @@ def _calls(spec: ScenarioFile, where: str) -> Any:
             risk_mix=synth.risk_mix,
             call_type=synth.call_type,
             priority=synth.priority,
-        )
+        ), {"synthetic": True}
     from dispatch.calls import load_calls
 
     assert calls.path is not None
@@ -450,7 +453,14 @@ def _calls(spec: ScenarioFile, where: str) -> Any:
         timezone=spec.timezone,
         bad_rows=calls.bad_rows,
     )
-    return log.frame
+    intake = {
+        "path": str(calls.path),
+        "input_rows": int(log.input_rows),
+        "rejected_rows": len(log.rejected),
+        "filtered_out": int(log.filtered_out),
+        "quarantine_path": str(log.quarantine_path) if log.quarantine_path else None,
+    }
+    return log.frame, intake
 
 
 def _read_profile(path: str) -> list[float]:

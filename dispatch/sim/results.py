@@ -131,12 +131,12 @@ def teams_frame(
     """Per team: workload, overtime and wellness figures.
 
     Columns: ``calls``, ``critical_incidents``, ``busy_hours``, ``on_duty_hours``,
-    ``utilization`` (busy hours, overtime included, over on-duty hours), ``overtime_hours``, ``longest_stretch_hours`` (longest run
-    of calls with no idle gap of a break's length), ``peak_hour_utilization`` (the busiest
-    hour of the day across the run), ``utilization_by_hour`` (24 values: share of
-    on-duty time spent on calls by local hour of day, counted from the scenario's first
-    midnight; NaN for hours never on duty), ``breaks``, ``breaks_deferred``, ``break_delay_min``,
-    ``breaks_missed`` and ``wellness_overrides``.
+    ``utilization`` (busy hours, overtime included, over on-duty hours), ``overtime_hours``,
+    ``longest_stretch_hours`` (longest run of calls with no idle gap of a break's length),
+    ``peak_hour_utilization`` (the busiest hour of the day across the run),
+    ``utilization_by_hour`` (24 values: share of on-duty time spent on calls by local hour of
+    day, counted from the scenario's first midnight; NaN for hours never on duty), ``breaks``,
+    ``breaks_deferred``, ``break_delay_min``, ``breaks_missed`` and ``wellness_overrides``.
     """
     from dispatch.sim.workload import (
         by_hour_of_day,
@@ -292,9 +292,17 @@ def confidence_interval(values: Sequence[float], level: float = 0.95) -> tuple[f
 
 
 def summarize(
-    per_replication: Sequence[dict[str, float]], *, name: str, seed: int, target_min: float
+    per_replication: Sequence[dict[str, float]],
+    *,
+    name: str,
+    seed: int,
+    target_min: float,
+    intake: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The ``summary.json`` content: each figure's mean and 95% CI across replications."""
+    """The ``summary.json`` content: each figure's mean and 95% CI across replications.
+
+    ``intake`` (input rows, rejected rows, the quarantine file) is reported as given.
+    """
     metrics: dict[str, Any] = {}
     for key in per_replication[0]:
         mean, lo, hi = confidence_interval([m[key] for m in per_replication])
@@ -306,6 +314,7 @@ def summarize(
         "seed": seed,
         "replications": len(per_replication),
         "target_response_min": target_min,
+        "intake": intake or {},
         "metrics": metrics,
     }
 
@@ -330,11 +339,21 @@ HEADLINES = (
 def format_summary(summary: dict[str, Any]) -> str:
     """The headline figures as aligned text lines, each with its 95% interval."""
     metrics = summary["metrics"]
+    intake = summary.get("intake") or {}
+    notes = []
+    if intake.get("rejected_rows"):
+        notes.append(
+            f"  {intake['rejected_rows']} of {intake['input_rows']} log rows rejected, "
+            f"written to {intake['quarantine_path']}"
+        )
+    if intake.get("filtered_out"):
+        notes.append(f"  {intake['filtered_out']} log rows filtered out by call type")
     lines = [
         f"{summary['scenario']}: {summary['replications']} replication(s), seed {summary['seed']}, "
         f"{metrics['calls']['mean']:.0f} calls per replication, "
         f"target {summary['target_response_min']:g} min"
     ]
+    lines.extend(notes)
     for key, label, unit in HEADLINES:
         entry = metrics.get(key)
         if entry is None or entry["mean"] is None:

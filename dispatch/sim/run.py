@@ -144,6 +144,12 @@ def simulate(
     return SimulationResult(
         calls=pd.concat(calls_parts, ignore_index=True),
         teams=pd.concat(teams_parts, ignore_index=True),
-        summary=summarize(metrics, name=scenario.name, seed=scenario.seed, target_min=target),
+        summary=summarize(
+            metrics,
+            name=scenario.name,
+            seed=scenario.seed,
+            target_min=target,
+            intake=dict(scenario.intake),
+        ),
         events=pd.concat(event_parts, ignore_index=True) if event_parts else None,
     )
