@@ -1098,9 +1098,13 @@ def answer_text(summary: dict[str, Any]) -> str:
 
     def describe(v: dict[str, Any]) -> str:
         entry = v["metrics"][TARGET_METRIC]
+        mean, (lo, hi) = entry["mean"], entry["ci95"]
+        figure = "no figure" if mean is None else f"{mean * 100:.1f}%"
+        if lo is not None and hi is not None:
+            figure += f" (95% interval {lo * 100:.1f} to {hi * 100:.1f}%)"
         return (
             f"variant {v['variant']} ({v['label']}): {v['teams']} teams, "
-            f"{v['team_hours_week']:.0f} team-hours a week, {_pct(entry).strip()} %"
+            f"{v['team_hours_week']:.0f} team-hours a week, {figure}"
         )
 
     if target["answer"] is None:

@@ -38,6 +38,7 @@ EARTH_RADIUS_M = 6_371_008.8
 DEFAULT_CUTOFF_S = 3600.0
 DEFAULT_MAX_SNAP_M = 500.0
 DEFAULT_CACHE_MB = 256.0
+SNAP_CACHE_SIZE = 200_000  # coordinates remembered by `RoadNetworkTimes.snap`
 
 
 def haversine_m(
@@ -376,12 +377,14 @@ class RoadNetworkTimes(TravelTimes):
         row_bytes = n * (8 + 4)
         self._cache_rows = max(1, int(cache_mb * 2**20 // row_bytes))
         self._cache: dict[int, tuple[FloatArray, npt.NDArray[np.int32]]] = {}
+        self._snapped: dict[tuple[float, float], int] = {}
         self.hits = 0
         self.misses = 0
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_cache"] = {}  # workers rebuild what they need
+        state["_snapped"] = {}
         return state
 
     @property
@@ -398,14 +401,24 @@ class RoadNetworkTimes(TravelTimes):
         # One coordinate (every recommend): the same projection and tree query as `snap_many`
         # in scalar arithmetic, without its array set-up (about half the time). Anything
         # unusual goes through `snap_many`, which raises the errors.
+        # Addresses recur (the same shelter, the same apartment block), so answers are kept.
         lat, lon = float(lat), float(lon)
+        found = self._snapped.get((lat, lon))
+        if found is not None:
+            return found
+        place = -1
         if abs(lat) <= 90.0 and abs(lon) <= 180.0:
             x = EARTH_RADIUS_M * math.radians(lon) * math.cos(self._lat0)
             y = EARTH_RADIUS_M * math.radians(lat)
             dist, idx = self._tree.query((x, y))
             if dist <= self.max_snap_m:
-                return int(self.snappable[idx])
-        return int(self.snap_many(np.array([lat]), np.array([lon]))[0])
+                place = int(self.snappable[idx])
+        if place < 0:
+            place = int(self.snap_many(np.array([lat]), np.array([lon]))[0])
+        if len(self._snapped) >= SNAP_CACHE_SIZE:
+            self._snapped.clear()
+        self._snapped[(lat, lon)] = place
+        return place
 
     def snap_many(self, lats: npt.ArrayLike, lons: npt.ArrayLike) -> IntArray:
         lat_arr = np.atleast_1d(np.asarray(lats, dtype=float))

@@ -102,6 +102,9 @@ class Matcher:
             risk: np.append(self.rules.specialist_tiers(risk), False) for risk in RiskLevel
         }
         self._n_tiers = max(len(tiers) for tiers in self.rules.tiers.values())
+        self._labels = {
+            risk: [tier.label() for tier in tiers] for risk, tiers in self.rules.tiers.items()
+        }
 
     # -- building blocks ---------------------------------------------------------------
     def fleet(self, teams: Sequence[Team] | Fleet) -> Fleet:
@@ -363,12 +366,11 @@ class Matcher:
         s = self.scores(self.place_of(call), risk, fleet)
         held = self._holds(fleet, call.received_s)
         choice = self._decide(s, fleet, call.received_s, call.priority, held)
-        tiers = self.rules.tiers[risk]
         return Recommendation(
             call_id=call.call_id,
             team_id=fleet.team_ids[choice.row] if choice.row >= 0 else None,
             eta_s=choice.eta_s if choice.row >= 0 else None,
-            tier=tiers[choice.tier].label() if choice.row >= 0 else None,
+            tier=self._labels[risk][choice.tier] if choice.row >= 0 else None,
             specialist=choice.specialist,
             reason=choice.reason,
             risk=risk,
@@ -388,11 +390,11 @@ class Matcher:
         held: npt.NDArray[np.int8],
     ) -> tuple[Alternative, ...]:
         k = self.alternatives
-        tiers = self.rules.tiers[risk]
+        labels = self._labels[risk]
         rows: list[Alternative] = []
         if choice.row >= 0:
             i = choice.row
-            why = f"fastest in tier '{tiers[choice.tier].label()}'"
+            why = f"fastest in tier '{labels[choice.tier]}'"
             if "fairness" in choice.wellness:
                 why = (
                     f"least loaded ({fleet.load_s[i] / 3600:.1f} h this shift) within the "
@@ -438,7 +440,7 @@ class Matcher:
             else:
                 verdict, detail = (
                     Verdict.LOWER_PREFERENCE,
-                    f"tier '{tiers[tier_j].label()}' ranks below '{tiers[choice.tier].label()}'",
+                    f"tier '{labels[tier_j]}' ranks below '{labels[choice.tier]}'",
                 )
             rows.append(
                 Alternative(fleet.team_ids[j], fleet.kind_of(j), float(s.eta_s[j]), verdict, detail)
@@ -526,5 +528,6 @@ def _smallest(candidates: npt.NDArray[np.intp], key: FloatArray, k: int) -> list
         # a partition alone would drop an arbitrary one of several equal keys.
         keep = values <= np.partition(values, k - 1)[k - 1]
         candidates, values = candidates[keep], values[keep]
-    order = np.lexsort((candidates, values))[:k]
+    # ``candidates`` ascend, so a stable sort on the key breaks ties by index.
+    order = np.argsort(values, kind="stable")[:k]
     return candidates[order].tolist()  # type: ignore[no-any-return]
