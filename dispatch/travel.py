@@ -236,6 +236,15 @@ class TravelTimes:
                 row = int(np.flatnonzero(~(speed > 0) | ~np.isfinite(speed))[0]) + 1
                 raise InputError("speed must be > 0", source=str(edges), row=row, field=speed_kph)
             secs = edge_frame[length_m].to_numpy(dtype=float) / (speed / 3.6)
+        bad = ~np.isfinite(secs) | (secs < 0)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0]) + 1
+            raise InputError(
+                "edge travel time must be a finite number >= 0 seconds",
+                source=str(edges),
+                row=row,
+                field=seconds or length_m,
+            )
         return RoadNetworkTimes(
             node_frame[lat].to_numpy(dtype=float),
             node_frame[lon].to_numpy(dtype=float),
@@ -496,7 +505,8 @@ class RoadNetworkTimes(TravelTimes):
             for k, destination in enumerate(batch):
                 self._store(
                     destination,
-                    (np.asarray(dist[k], dtype=float), np.asarray(pred[k], dtype=np.int32)),
+                    # Copies: a view would keep the whole batch alive past the cache budget.
+                    (np.array(dist[k], dtype=float), np.array(pred[k], dtype=np.int32)),
                 )
 
     def times_to(self, origins: IntArray, destination: int) -> FloatArray:
