@@ -39,6 +39,8 @@ DEFAULT_CUTOFF_S = 3600.0
 DEFAULT_MAX_SNAP_M = 500.0
 DEFAULT_CACHE_MB = 256.0
 SNAP_CACHE_SIZE = 200_000  # coordinates remembered by `RoadNetworkTimes.snap`
+PAIR_CACHE_SIZE = 2_000_000  # place pairs remembered by `StraightLineTimes`
+SMALL_FLEET = 48  # up to this many origins, straight-line times are computed as scalars
 
 
 def haversine_m(
@@ -549,6 +551,13 @@ class StraightLineTimes(TravelTimes):
         self._lats = np.empty(64)
         self._lons = np.empty(64)
         self._n = 0
+        # Scalar copies and a pair cache: a dispatch asks about a handful of teams, where plain
+        # floats beat numpy's per-call overhead, and the same pairs recur across replications.
+        self._lat_rad: list[float] = []
+        self._lon_rad: list[float] = []
+        self._cos_lat: list[float] = []
+        self._pairs: dict[tuple[int, int], float] = {}
+        self._routes: dict[tuple[int, int], Route] = {}
 
     @property
     def n_places(self) -> int:
@@ -564,6 +573,9 @@ class StraightLineTimes(TravelTimes):
             self._lons = np.concatenate([self._lons, np.empty(len(self._lons))])
         self._lats[self._n] = lat
         self._lons[self._n] = lon
+        self._lat_rad.append(math.radians(lat))
+        self._lon_rad.append(math.radians(lon))
+        self._cos_lat.append(math.cos(math.radians(lat)))
         self._index[key] = self._n
         self._n += 1
         return self._n - 1
@@ -581,7 +593,33 @@ class StraightLineTimes(TravelTimes):
         p = np.asarray(places, dtype=np.int64)
         return self._lats[p], self._lons[p]
 
+    def _pair(self, origin: int, destination: int) -> float:
+        """Seconds between two places (the haversine of `haversine_m` in scalar form)."""
+        key = (origin, destination)
+        found = self._pairs.get(key)
+        if found is not None:
+            return found
+        dp = self._lat_rad[destination] - self._lat_rad[origin]
+        dl = self._lon_rad[destination] - self._lon_rad[origin]
+        a = (
+            math.sin(dp / 2.0) ** 2
+            + self._cos_lat[origin] * self._cos_lat[destination] * math.sin(dl / 2.0) ** 2
+        )
+        seconds = 2.0 * EARTH_RADIUS_M * math.asin(math.sqrt(min(a, 1.0))) * self._seconds_per_m
+        if seconds > self.cutoff_s:
+            seconds = math.inf
+        if len(self._pairs) >= PAIR_CACHE_SIZE:
+            self._pairs.clear()
+        self._pairs[key] = seconds
+        return seconds
+
+    def time(self, origin: int, destination: int) -> float:
+        return self._pair(int(origin), int(destination))
+
     def times_to(self, origins: IntArray, destination: int) -> FloatArray:
+        if len(origins) <= SMALL_FLEET:
+            pair = self._pair
+            return np.array([pair(o, destination) for o in origins.tolist()])
         seconds = (
             haversine_m(
                 self._lats[origins],
@@ -596,6 +634,10 @@ class StraightLineTimes(TravelTimes):
 
     def route(self, origin: int, destination: int, *, steps: int = 8) -> Route:
         """A straight route through ``steps`` evenly spaced intermediate places."""
+        key = (origin, destination)
+        found = self._routes.get(key) if steps == 8 else None
+        if found is not None:
+            return found
         total = self.time(origin, destination)
         if not np.isfinite(total):
             raise InputError(f"no route within {self.cutoff_s:.0f} s")
@@ -607,4 +649,7 @@ class StraightLineTimes(TravelTimes):
             for t in f[1:-1].tolist()
         ]
         places = np.asarray([origin, *inner, destination], dtype=np.int64)
-        return Route(places=places, elapsed_s=f * total)
+        route = Route(places=places, elapsed_s=f * total)
+        if steps == 8:
+            self._routes[key] = route
+        return route

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
 from pathlib import Path
 
@@ -107,12 +108,21 @@ def test_sweep_report_is_one_file_with_its_figures_inline(scenario: Path) -> Non
 def test_simulate_report_with_and_without_the_scenario(scenario: Path) -> None:
     out = scenario.parent / "sim"
     dispatch.simulate(dispatch.load_scenario(scenario)).write(out)
+    # simulate records the scenario file, so the report finds the teams on duty by itself.
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["scenario_path"] == str(scenario.resolve())
     page = write_report(out).read_text(encoding="utf-8")
     assert_self_contained(page)
     assert len(embedded_pngs(page)) == 4  # no staffing curve for a single scenario
-    assert "Teams on duty are not shown" in page
+    assert "Teams on duty are not shown" not in page
     assert "mean response" in page
 
+    # Results whose scenario is unknown say so, unless one is named.
+    summary["scenario_path"] = None
+    (out / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    page = write_report(out, out=out / "without.html").read_text(encoding="utf-8")
+    assert_self_contained(page)
+    assert "Teams on duty are not shown" in page
     page = write_report(out, scenario=scenario, out=out / "with.html").read_text(encoding="utf-8")
     assert_self_contained(page)
     assert "Teams on duty are not shown" not in page

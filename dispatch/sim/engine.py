@@ -62,6 +62,8 @@ class FleetSetup:
     station_place: npt.NDArray[np.int64]
     duty: list[list[tuple[float, float]]]
     facility_place: npt.NDArray[np.int64]
+    #: Nearest facility (index, seconds) by scene place, shared by every replication.
+    nearest_facility: dict[int, tuple[int, float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -234,7 +236,7 @@ class Replay:
         self.queues: tuple[deque[int], ...] = tuple(deque() for _ in range(5))
         self.n_queued = 0
         self._routes: dict[tuple[int, int], Route] = {}
-        self._to_facility: dict[int, tuple[int, float]] = {}
+        self._to_facility = setup.nearest_facility
         self._seq = 0
 
     # -- logging ---------------------------------------------------------------------------

@@ -298,6 +298,7 @@ def summarize(
     seed: int,
     target_min: float,
     intake: dict[str, Any] | None = None,
+    scenario_path: str | None = None,
 ) -> dict[str, Any]:
     """The ``summary.json`` content: each figure's mean and 95% CI across replications.
 
@@ -311,6 +312,7 @@ def summarize(
         metrics[key] = {"mean": _clean(mean), "ci95": [_clean(lo), _clean(hi)]}
     return {
         "scenario": name,
+        "scenario_path": scenario_path,
         "seed": seed,
         "replications": len(per_replication),
         "target_response_min": target_min,

@@ -150,6 +150,7 @@ def simulate(
             seed=scenario.seed,
             target_min=target,
             intake=dict(scenario.intake),
+            scenario_path=str(scenario.source.resolve()) if scenario.source else None,
         ),
         events=pd.concat(event_parts, ignore_index=True) if event_parts else None,
     )
