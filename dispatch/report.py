@@ -11,7 +11,12 @@ Figures:
   95% interval bands;
 - ``demand_duty.png``: calls per hour by hour of the week against teams on duty;
 - ``no_specialist_reasons.png``: why calls got no specialist team, per variant;
-- ``team_utilization.png``: share of on-duty time teams spent on calls.
+- ``team_utilization.png``: share of on-duty time teams spent on calls;
+- ``wellness_tradeoff.png`` (sweeps over wellness rules): response time and specialist share
+  against workload evenness and peak utilization, per variant.
+
+The page also tabulates per-team workload and wellness figures (critical incidents, overtime,
+longest stretch without a break, breaks taken, deferred and missed, wellness overrides).
 
 Matplotlib (Agg backend) is imported inside the functions that draw.
 """
@@ -470,6 +475,106 @@ def figure_utilization(data: ReportData, path: Path) -> Path:
     return _save(fig, path)
 
 
+WELLNESS_COLUMNS = (
+    ("calls", "calls", "{:.0f}"),
+    ("critical_incidents", "critical incidents", "{:.0f}"),
+    ("utilization", "utilization %", "{:.0%}"),
+    ("peak_hour_utilization", "peak hour %", "{:.0%}"),
+    ("overtime_hours", "overtime h", "{:.1f}"),
+    ("longest_stretch_hours", "longest stretch h", "{:.1f}"),
+    ("breaks", "breaks", "{:.1f}"),
+    ("breaks_deferred", "deferred", "{:.1f}"),
+    ("breaks_missed", "missed", "{:.1f}"),
+    ("wellness_overrides", "overrides", "{:.1f}"),
+)
+
+
+def wellness_rows(teams: pd.DataFrame) -> list[list[str]]:
+    """Per team (first variant), wellness figures as table rows: means over replications."""
+    first = teams[teams["variant"] == teams["variant"].min()]
+    present = [c for c in WELLNESS_COLUMNS if c[0] in first.columns]
+    means = first.groupby("team_id", sort=True)[[c[0] for c in present]].mean(numeric_only=True)
+    rows = [["team", *[label for _, label, _ in present]]]
+    for team_id, row in means.iterrows():
+        rows.append(
+            [
+                str(team_id),
+                *[
+                    "-" if not np.isfinite(row[name]) else fmt.format(row[name])
+                    for name, _, fmt in present
+                ],
+            ]
+        )
+    return rows
+
+
+def has_tradeoff(data: ReportData) -> bool:
+    """True for a sweep whose variants vary wellness rules or meal breaks."""
+    keys = [str(k) for k in data.summary.get("varied", [])]
+    return (
+        data.kind == "sweep"
+        and len(data.variants) > 1
+        and any(k.startswith(("policy.wellness", "policy.meal_break")) for k in keys)
+        and all("gini_busy_hours" in v["metrics"] for v in data.variants)
+    )
+
+
+def figure_tradeoff(data: ReportData, path: Path) -> Path:
+    """What each variant's wellness rules cost (response, specialist share) and buy (workload)."""
+    plt = _pyplot()
+    keys = [str(k) for k in data.summary.get("varied", [])]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    panels = (
+        (
+            "gini_busy_hours",
+            1.0,
+            "Gini of team busy hours (lower: fairer)",
+            "mean_response_min",
+            1.0,
+            "mean response (min)",
+        ),
+        (
+            "max_utilization",
+            100.0,
+            "highest team utilization (%)",
+            "specialist_share",
+            100.0,
+            "calls reached by a specialist (%)",
+        ),
+    )
+    for ax, (xkey, xk, xlabel, ykey, yk, ylabel) in zip(axes, panels, strict=True):
+        for v in data.variants:
+            mx, my = v["metrics"][xkey], v["metrics"][ykey]
+            if mx["mean"] is None or my["mean"] is None:
+                continue
+            x, y = mx["mean"] * xk, my["mean"] * yk
+
+            def half(entry: dict[str, Any], k: float, mid: float) -> list[list[float]]:
+                lo, hi = entry["ci95"]
+                if lo is None or hi is None:
+                    return [[0.0], [0.0]]
+                return [[max(mid - lo * k, 0.0)], [max(hi * k - mid, 0.0)]]
+
+            ax.errorbar(
+                x,
+                y,
+                xerr=half(mx, xk, x),
+                yerr=half(my, yk, y),
+                fmt="o",
+                capsize=3,
+                color="#1f5f8b",
+            )
+            ax.annotate(
+                _short(v, keys), (x, y), textcoords="offset points", xytext=(6, 4), fontsize=8
+            )
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+    fig.suptitle("Wellness rules: cost in response against gain in workload (95% intervals)")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
 # -- the page ------------------------------------------------------------------------------
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto;
@@ -506,9 +611,10 @@ def _headline_rows(summary: dict[str, Any]) -> list[list[str]]:
         if entry is None or entry["mean"] is None:
             continue
         k = 100.0 if unit == "%" else 1.0
+        d = 2 if unit in ("", "x") else 1
         lo, hi = entry["ci95"]
-        interval = f"{lo * k:.1f} to {hi * k:.1f}" if lo is not None and hi is not None else "-"
-        rows.append([label, f"{entry['mean'] * k:.1f} {unit}", interval])
+        interval = f"{lo * k:.{d}f} to {hi * k:.{d}f}" if lo is not None and hi is not None else "-"
+        rows.append([label, f"{entry['mean'] * k:.{d}f} {unit}".rstrip(), interval])
     return rows
 
 
@@ -604,12 +710,29 @@ def write_report(
             "Time on calls (travel, on scene, transport and hand-off) as a share of time on duty.",
         )
     )
+    if has_tradeoff(data):
+        figures.append(
+            (
+                "Wellness trade-off",
+                figure_tradeoff(data, figures_dir / "wellness_tradeoff.png"),
+                "Each point is a variant: left, the mean response against how evenly busy hours "
+                "are spread across teams; right, the share of calls reached by a specialist "
+                "against the busiest team's utilization.",
+            )
+        )
     for title, path, caption in figures:
         sections.append(
             f"<h2>{html.escape(title)}</h2><figure><img alt='{html.escape(title)}' "
             f"src='{_data_uri(path)}'><figcaption>{html.escape(caption)} "
             f"({html.escape(path.name)})</figcaption></figure>"
         )
+    sections.append(
+        "<h2>Team workload and wellness</h2><p class='note'>Per team, means over replications"
+        + (" of the first variant" if data.kind == "sweep" else "")
+        + ". A stretch ends at an idle gap of a break's length; overrides are calls a "
+        "high-priority call sent a team to despite a wellness hold.</p>"
+        + _table(wellness_rows(data.teams))
+    )
     notes = "".join(f"<p class='note'>{html.escape(n)}</p>" for n in data.notes)
     summary = data.summary
     meta = (

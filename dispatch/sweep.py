@@ -540,7 +540,7 @@ def run_task(task: Task) -> dict[str, Any]:
     result: dict[str, Any] = {
         "variant": task.variant,
         "replication": task.replication,
-        "metrics": replication_metrics(calls, task.target_min),
+        "metrics": replication_metrics(calls, task.target_min, teams),
         "teams": {column: teams[column].tolist() for column in teams.columns},
         "response_hist": response_histogram(calls),
         "demand": demand_counts(ready.profile, ready.prep.epoch, calls).tolist(),

@@ -146,3 +146,25 @@ def test_unfinished_or_foreign_directories_get_a_clear_error(
     empty.mkdir()
     assert main(["report", str(empty)]) == 2
     assert "no summary.json" in capsys.readouterr().err
+
+
+def test_a_sweep_over_wellness_rules_shows_the_trade_off(scenario: Path) -> None:
+    out = scenario.parent / "wellness"
+    plan = plan_sweep(scenario, {"policy.wellness.enabled": [False, True]}, replications=2)
+    run_sweep(plan, out)
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    for variant in summary["variants"]:
+        assert "gini_busy_hours" in variant["metrics"]
+    page = write_report(out).read_text(encoding="utf-8")
+    assert_self_contained(page)
+    assert "Wellness trade-off" in page and "wellness_tradeoff.png" in page
+    assert (out / "figures" / "wellness_tradeoff.png").is_file()
+    assert "Team workload and wellness" in page
+
+
+def test_a_staffing_sweep_has_no_wellness_trade_off(scenario: Path) -> None:
+    out = scenario.parent / "staffing"
+    run_sweep(plan_sweep(scenario, {"teams.D.count": [1, 2]}, replications=2), out)
+    page = write_report(out).read_text(encoding="utf-8")
+    assert "Wellness trade-off" not in page
+    assert "Team workload and wellness" in page

@@ -335,6 +335,12 @@ HEADLINES = (
     ("reason_all_busy_share", "no specialist: all busy", "%"),
     ("reason_too_far_share", "no specialist: too far", "%"),
     ("reason_ineligible_share", "no specialist: ineligible", "%"),
+    ("max_utilization", "highest team utilization", "%"),
+    ("busiest_to_least_busy", "busiest / least busy team (hours)", "x"),
+    ("gini_busy_hours", "Gini of team busy hours", ""),
+    ("max_longest_stretch_hours", "longest stretch without a break", "h"),
+    ("wellness_changed_share", "choices changed by a wellness rule", "%"),
+    ("wellness_override_share", "wellness holds overridden", "%"),
 )
 
 
@@ -361,9 +367,14 @@ def format_summary(summary: dict[str, Any]) -> str:
         if entry is None or entry["mean"] is None:
             continue
         k = 100.0 if unit == "%" else 1.0
+        digits = 2 if unit in ("", "x") else 1
         lo, hi = entry["ci95"]
-        ci = f"  [{lo * k:.1f}, {hi * k:.1f}]" if lo is not None and hi is not None else ""
-        lines.append(f"  {label:<36} {entry['mean'] * k:7.1f} {unit}{ci}")
+        ci = (
+            f"  [{lo * k:.{digits}f}, {hi * k:.{digits}f}]"
+            if lo is not None and hi is not None
+            else ""
+        )
+        lines.append(f"  {label:<36} {entry['mean'] * k:7.{digits}f} {unit}{ci}")
     return "\n".join(lines)
 
 
