@@ -304,3 +304,11 @@ def test_replays_never_send_a_held_team_without_a_recorded_override(seed: int) -
             over_cap = busy / window >= rules.utilization_cap - 1e-9
             if recovering or over_cap:
                 assert str(mine.loc[k, "wellness"]).startswith("override:"), mine.loc[k].to_dict()
+
+
+def test_one_rule_can_be_switched_off_in_a_table() -> None:
+    rules = wellness_from_dict({"recovery_min": False, "fairness_margin_s": 0})
+    assert rules.recovery_min is None and rules.fairness_margin_s == 0
+    assert rules.max_consecutive == WellnessRules().max_consecutive
+    with pytest.raises(InputError, match="false to turn the rule off"):
+        wellness_from_dict({"utilization_cap": True})

@@ -30,6 +30,8 @@ import numpy.typing as npt
 from dispatch.errors import InputError
 
 RULE_NAMES = ("recovery", "streak", "utilization")
+#: Parameters whose rule is off when they are None (``false`` in a scenario file).
+SWITCHABLE = ("recovery_min", "max_consecutive", "utilization_cap", "fairness_margin_s")
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +133,11 @@ class WellnessRules:
 
 
 def wellness_from_dict(data: Mapping[str, Any], *, source: str = "wellness") -> WellnessRules:
-    """Build `WellnessRules` from a table; ``enabled = false`` turns every rule off."""
+    """Build `WellnessRules` from a table.
+
+    ``enabled = false`` turns every rule off; ``recovery_min = false`` (likewise
+    ``max_consecutive``, ``utilization_cap``, ``fairness_margin_s``) turns one rule off.
+    """
     known = {f.name for f in fields(WellnessRules)} | {"enabled"}
     unknown = set(data) - known
     if unknown:
@@ -142,6 +148,14 @@ def wellness_from_dict(data: Mapping[str, Any], *, source: str = "wellness") -> 
     if not enabled:
         return WellnessRules.off()
     kwargs = {k: v for k, v in data.items() if k != "enabled"}
+    for key in SWITCHABLE:
+        # TOML has no null: `recovery_min = false` turns that one rule off.
+        if kwargs.get(key) is False:
+            kwargs[key] = None
+        elif isinstance(kwargs.get(key), bool):
+            raise InputError(
+                f"'{key}' takes a number, or false to turn the rule off", source=source
+            )
     for key in ("critical_call_types", "critical_risks", "critical_flags"):
         if key in kwargs:
             kwargs[key] = frozenset(str(x) for x in kwargs[key])

@@ -12,6 +12,7 @@ Every decision goes through `Matcher.best`: the same rules as the library.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -52,6 +53,22 @@ class CallDraws:
     pool_travel_s: npt.NDArray[np.float64]
 
 
+class Leg:
+    """A route in plain Python lists: reading a position off it is a `bisect`, no numpy."""
+
+    __slots__ = ("duration_s", "elapsed", "places")
+
+    def __init__(self, route: Route) -> None:
+        self.places: list[int] = route.places.tolist()
+        self.elapsed: list[float] = route.elapsed_s.tolist()
+        self.duration_s = route.duration_s
+
+    def place_at(self, elapsed_s: float) -> int:
+        """The last place reached ``elapsed_s`` seconds after setting out."""
+        k = bisect_right(self.elapsed, elapsed_s) - 1
+        return self.places[max(0, min(k, len(self.places) - 1))]
+
+
 @dataclass
 class FleetSetup:
     """Static fleet facts, rows sorted by team id (the `Fleet` order)."""
@@ -64,6 +81,8 @@ class FleetSetup:
     facility_place: npt.NDArray[np.int64]
     #: Nearest facility (index, seconds) by scene place, shared by every replication.
     nearest_facility: dict[int, tuple[int, float]] = field(default_factory=dict)
+    #: Routes home by (origin, station), shared by every replication.
+    legs: dict[tuple[int, int], Leg] = field(default_factory=dict)
 
 
 @dataclass
@@ -232,10 +251,10 @@ class Replay:
         self.state_team = [OFF] * m
         self.busy_since = [0.0] * m
         self.pending_shift_end: list[float | None] = [None] * m
-        self.returning: dict[int, tuple[Route, float]] = {}
+        self.returning: dict[int, tuple[Leg, float]] = {}
         self.queues: tuple[deque[int], ...] = tuple(deque() for _ in range(5))
         self.n_queued = 0
-        self._routes: dict[tuple[int, int], Route] = {}
+        self._routes = setup.legs
         self._to_facility = setup.nearest_facility
         self._seq = 0
 
@@ -328,15 +347,15 @@ class Replay:
             del self.returning[i]
             self.state_team[i] = IDLE
 
-    def _route(self, origin: int, destination: int) -> Route:
+    def _route(self, origin: int, destination: int) -> Leg:
         key = (origin, destination)
         route = self._routes.get(key)
         if route is None:
             if np.isfinite(self.travel.time(origin, destination)):
-                route = self.travel.route(origin, destination)
+                route = Leg(self.travel.route(origin, destination))
             else:  # beyond the oracle's cut-off: count the cut-off, arrive at once after it
                 cutoff = self.travel.cutoff_s
-                route = Route(np.array([origin, destination]), np.array([0.0, cutoff]))
+                route = Leg(Route(np.array([origin, destination]), np.array([0.0, cutoff])))
             self._routes[key] = route
         return route
 
