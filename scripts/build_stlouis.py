@@ -48,6 +48,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from matplotlib.path import Path as MplPath
 
+from dispatch.calls import CONTRACT_COLUMNS
+
 REPO = Path(__file__).resolve().parent.parent
 OUT_DIR = REPO / "data" / "stlouis"
 
@@ -655,17 +657,7 @@ def build_calls(
     )
     write_csv(
         path,
-        (
-            "call_id",
-            "received_at",
-            "lat",
-            "lon",
-            "call_type",
-            "priority",
-            "risk",
-            "on_scene_s",
-            "transport",
-        ),
+        CONTRACT_COLUMNS,
         rows,
     )
     return {

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dispatch.calls import CONTRACT_COLUMNS
 from dispatch.distributions import Distribution
 from dispatch.model import Shift, TeamKind
 from dispatch.scenario import PolicySpec, Scenario, ServiceSpec, Site, TeamSpec
@@ -25,17 +26,7 @@ STEP_DEG = 0.01
 STEP_S = 300.0
 SPEED_KPH = float(haversine_m(LAT0, LON0, LAT0 + STEP_DEG, LON0)) / STEP_S * 3.6
 
-LOG_COLUMNS = (
-    "call_id",
-    "received_at",
-    "lat",
-    "lon",
-    "call_type",
-    "priority",
-    "risk",
-    "on_scene_s",
-    "transport",
-)
+LOG_COLUMNS = CONTRACT_COLUMNS
 
 
 def travel() -> TravelTimes:
