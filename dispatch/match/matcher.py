@@ -97,7 +97,8 @@ class Matcher:
         self.travel = travel
         self.rules = rules if rules is not None else default_rules()
         self.alternatives = alternatives
-        self.wellness = wellness
+        # Rules that are all off cost nothing: the matcher then takes its plain fast path.
+        self.wellness = wellness if wellness is not None and wellness.any_rule else None
         self._specialist_lookup = {
             risk: np.append(self.rules.specialist_tiers(risk), False) for risk in RiskLevel
         }
@@ -217,11 +218,10 @@ class Matcher:
         now_s: float,
     ) -> tuple[int, bool]:
         """The fairness tie-break on the fast path; the same rule as in `_decide`."""
-        near = np.flatnonzero(
-            (score <= score[i] + margin)
-            & (eta <= eta[i] + margin)
-            & (eta <= self.rules.max_travel_s)
-        )
+        within = score <= score[i] + margin
+        if np.count_nonzero(within) < 2:  # the usual case: nobody else close enough
+            return i, False
+        near = np.flatnonzero(within & (eta <= eta[i] + margin) & (eta <= self.rules.max_travel_s))
         if len(near) < 2:
             return i, False
         tier = fleet.tiers(self.rules, risk)[0]

@@ -96,6 +96,11 @@ class WellnessRules:
             if not isinstance(value, frozenset):
                 object.__setattr__(self, name, frozenset(value))
 
+    @property
+    def any_rule(self) -> bool:
+        """True when at least one rule (or the fairness tie-break) is on."""
+        return any(getattr(self, name) is not None for name in SWITCHABLE)
+
     @classmethod
     def off(cls) -> WellnessRules:
         """Every rule off (the matcher behaves as without wellness rules)."""

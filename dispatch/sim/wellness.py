@@ -40,8 +40,9 @@ class WellnessTracker:
     def refresh(self, now: float) -> None:
         """Bring the columns to ``now`` before a decision."""
         fleet = self.fleet
-        rested = fleet.dispatchable & (now - self.last_free >= self.break_s)
-        fleet.streak[rested] = 0
+        if self.rules.max_consecutive is not None:
+            rested = fleet.dispatchable & (now - self.last_free >= self.break_s)
+            fleet.streak[rested] = 0
         if self.rules.utilization_cap is None:
             return
         start = now - self.window_s
