@@ -519,6 +519,30 @@ def has_tradeoff(data: ReportData) -> bool:
     )
 
 
+RULE_LABELS = {
+    "recovery_min": "recovery",
+    "max_consecutive": "streak",
+    "utilization_cap": "cap",
+    "fairness_margin_s": "fairness",
+}
+
+
+def wellness_label(variant: dict[str, Any], keys: list[str]) -> str:
+    """Which wellness rules a variant turns on, e.g. ``"recovery+fairness"`` or ``"no rules"``."""
+    on: list[str] = []
+    for key in keys:
+        value = variant["values"].get(key)
+        name = key.rsplit(".", 1)[-1]
+        if key.startswith("policy.wellness") and name in RULE_LABELS:
+            if value is not False and value is not None:
+                on.append(RULE_LABELS[name])
+        elif key == "policy.wellness.enabled":
+            on.append("all rules" if value else "no rules")
+        else:
+            on.append(f"{name}={str(value).lower() if isinstance(value, bool) else value}")
+    return "+".join(on) if on else "no rules"
+
+
 def figure_tradeoff(data: ReportData, path: Path) -> Path:
     """What each variant's wellness rules cost (response, specialist share) and buy (workload)."""
     plt = _pyplot()
@@ -565,7 +589,11 @@ def figure_tradeoff(data: ReportData, path: Path) -> Path:
                 color="#1f5f8b",
             )
             ax.annotate(
-                _short(v, keys), (x, y), textcoords="offset points", xytext=(6, 4), fontsize=8
+                f"#{v['variant']} {wellness_label(v, keys)}",
+                (x, y),
+                textcoords="offset points",
+                xytext=(6, 4 if v["variant"] % 2 == 0 else -10),
+                fontsize=7,
             )
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)

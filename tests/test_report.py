@@ -168,3 +168,19 @@ def test_a_staffing_sweep_has_no_wellness_trade_off(scenario: Path) -> None:
     page = write_report(out).read_text(encoding="utf-8")
     assert "Wellness trade-off" not in page
     assert "Team workload and wellness" in page
+
+
+def test_wellness_variants_are_named_by_the_rules_they_turn_on() -> None:
+    from dispatch.report import wellness_label
+
+    keys = ["policy.wellness.recovery_min", "policy.wellness.fairness_margin_s"]
+    assert wellness_label({"values": dict(zip(keys, [False, False], strict=True))}, keys) == (
+        "no rules"
+    )
+    assert wellness_label({"values": dict(zip(keys, [45, 60], strict=True))}, keys) == (
+        "recovery+fairness"
+    )
+    assert (
+        wellness_label({"values": {"policy.wellness.enabled": True}}, ["policy.wellness.enabled"])
+        == "all rules"
+    )
