@@ -344,6 +344,7 @@ def load_calls(
     bad_rows: Literal["fail", "quarantine"] = "fail",
     quarantine_path: str | Path | None = None,
     bounds: tuple[float, float, float, float] | None = None,
+    repeated_times: Literal["error", "first", "second"] = "error",
 ) -> CallLog:
     """Load a call log, validate every row and return the normalized calls.
 
@@ -376,6 +377,12 @@ def load_calls(
         ``(min_lat, min_lon, max_lat, max_lon)`` in degrees, inclusive: the service area. Points
         outside are rejected, with a hint when swapping latitude and longitude would put them
         inside.
+    repeated_times
+        Local times without an offset in the hour the clocks fall back happen twice. By default
+        (``"error"``) such a row is bad, since nothing says which was meant; ``"first"`` or
+        ``"second"`` reads every one as its first (daylight) or second (standard) occurrence,
+        for exports known to write local time that way. Times in the spring-forward gap are
+        always bad.
 
     Returns
     -------
@@ -423,7 +430,7 @@ def load_calls(
         )
 
     raw, rows, filtered_out = _filter(table, columns, call_types, source)
-    frame, problems = _validate(raw, rows, columns, tz, box, source)
+    frame, problems = _validate(raw, rows, columns, tz, box, source, repeated_times)
 
     problems = (
         pd.concat([table.invalid, problems], ignore_index=True) if len(table.invalid) else problems
@@ -915,6 +922,7 @@ def _validate(
     tz: str,
     bounds: tuple[float, float, float, float] | None,
     source: str,
+    repeated_times: str = "error",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     n = len(raw)
     problems = _Problems(rows)
@@ -930,7 +938,7 @@ def _validate(
 
     # received_at
     received = _parse_times(
-        raw[columns["received_at"]], tz, problems, source, columns["received_at"]
+        raw[columns["received_at"]], tz, problems, source, columns["received_at"], repeated_times
     )
 
     # lat, lon
@@ -1078,7 +1086,12 @@ def _floats_from_text(text: pd.Series) -> FloatArray:
 
 
 def _parse_times(
-    series: pd.Series, tz: str, problems: _Problems, source: str, field: str
+    series: pd.Series,
+    tz: str,
+    problems: _Problems,
+    source: str,
+    field: str,
+    repeated_times: str = "error",
 ) -> pd.Series:
     """Times as a datetime64[ns, tz] Series (NaT where bad); problems recorded.
 
@@ -1155,6 +1168,14 @@ def _parse_times(
         wall_ns = pd.DatetimeIndex(local[keep].astype("datetime64[ns]"))
         localized = wall_ns.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
         failed = np.asarray(localized.isna())
+        if failed.any() and repeated_times != "error":
+            # Read repeated (fall-back) times as asked; gaps stay NaT and stay problems.
+            first = repeated_times == "first"
+            again = wall_ns.tz_localize(
+                tz, ambiguous=np.full(len(wall_ns), first), nonexistent="NaT"
+            )
+            localized = localized.where(~pd.Index(failed), again)
+            failed = np.asarray(localized.isna())
         result[keep] = localized.tz_convert("UTC").tz_localize(None).to_numpy()
         if failed.any():
             _local_time_problems(

@@ -132,6 +132,7 @@ class CallsSpec(Strict):
     mapping: dict[str, str] = Field(default_factory=dict)
     call_types: list[str] | None = None
     bad_rows: Literal["fail", "quarantine"] = "fail"
+    repeated_times: Literal["error", "first", "second"] = "error"
     synthetic: SyntheticSpec | None = None
 
 
@@ -452,6 +453,7 @@ def _calls(spec: ScenarioFile, where: str) -> tuple[Any, dict[str, Any]]:
         call_types=calls.call_types,
         timezone=spec.timezone,
         bad_rows=calls.bad_rows,
+        repeated_times=calls.repeated_times,
     )
     intake = {
         "path": str(calls.path),

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from dispatch.cli import main
 
@@ -46,3 +47,47 @@ def test_the_default_refuses_a_log_with_bad_rows(tmp_path: Path, capsys) -> None
     assert code != 0
     assert "row 4" in err and "received_at" in err and "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_repeated_fall_back_times_can_be_read_as_first_or_second(tmp_path: Path) -> None:
+    from dispatch.calls import CallLogError, load_calls
+
+    log = tmp_path / "fallback.csv"
+    log.write_text(
+        "call_id,received_at,lat,lon\n"
+        "a,2025-11-02T01:30:00,38.63,-90.20\n"
+        "b,2025-11-02T03:00:00,38.63,-90.20\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(CallLogError, match=r"row 1.*happens twice"):
+        load_calls(log, timezone="America/Chicago")
+    first = load_calls(log, timezone="America/Chicago", repeated_times="first").frame
+    second = load_calls(log, timezone="America/Chicago", repeated_times="second").frame
+    # 01:30 CDT (UTC-5) is an hour before 01:30 CST (UTC-6); 03:00 is the same either way.
+    gap = second["received_at"].iloc[0] - first["received_at"].iloc[0]
+    assert gap == pd.Timedelta(hours=1)
+    assert first["received_at"].iloc[1] == second["received_at"].iloc[1]
+    assert main(["data", "check", str(log), "--timezone", "America/Chicago"]) != 0
+    assert (
+        main(
+            [
+                "data",
+                "check",
+                str(log),
+                "--timezone",
+                "America/Chicago",
+                "--repeated-times",
+                "second",
+            ]
+        )
+        == 0
+    )
+
+
+def test_a_spring_forward_gap_time_stays_a_bad_row(tmp_path: Path) -> None:
+    from dispatch.calls import CallLogError, load_calls
+
+    log = tmp_path / "gap.csv"
+    log.write_text("call_id,received_at,lat,lon\na,2025-03-09T02:30:00,38.63,-90.20\n")
+    with pytest.raises(CallLogError, match="does not exist"):
+        load_calls(log, timezone="America/Chicago", repeated_times="first")

@@ -6,7 +6,7 @@ import json
 import tomllib
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
@@ -94,6 +94,15 @@ def check(
             help="Service area in degrees; points outside it are bad rows.",
         ),
     ] = None,
+    repeated_times: Annotated[
+        str,
+        typer.Option(
+            "--repeated-times",
+            metavar="error|first|second",
+            help="Local times in the fall-back hour happen twice: a bad row (error), or read "
+            "every one as its first (daylight) or second (standard) occurrence.",
+        ),
+    ] = "error",
 ) -> None:
     """Validate a call log and summarize it: rows, dates, calls per hour of week, shares.
 
@@ -113,6 +122,7 @@ def check(
             bad_rows=bad_rows.value,
             quarantine_path=quarantine_out,
             bounds=box,
+            repeated_times=_repeated(repeated_times),
         )
     except CallLogError as error:
         typer.echo(f"{log}: {_plural(error.bad_rows, 'bad row')}; nothing loaded")
@@ -305,3 +315,15 @@ def _problem_table(problems: pd.DataFrame) -> str:
         short = example if len(example) <= 90 else example[:87] + "..."
         lines.append(f"{column:<{width_c}}  {code!s:<{width_k}}  {int(rows):>9,}  {short}")
     return "\n".join(lines)
+
+
+def _repeated(value: str) -> Literal["error", "first", "second"]:
+    if value == "first":
+        return "first"
+    if value == "second":
+        return "second"
+    if value == "error":
+        return "error"
+    raise typer.BadParameter(
+        f"{value!r}: use error, first or second", param_hint="--repeated-times"
+    )
