@@ -100,6 +100,8 @@ def test_every_team_goes_off_duty_mid_call_finishes_on_overtime_then_goes_off_du
         (0, 37920.0, "off_duty", "", "T2"),  # 37320 + 600 drive back to S
         (0, 38220.0, "cleared", "c1", "T1"),  # 34620 + 3600
         (0, 38520.0, "off_duty", "", "T1"),  # 38220 + 300 drive back to S
+        (0, 38760.0, "on_scene", "c3", ""),  # the pool: 37860 + 900 travel
+        (0, 39360.0, "cleared", "c3", ""),  # 38760 + 600 on scene
     ]
     teams = by_id(result.teams, "team_id")
     # overtime runs from shift end (36000) until back at the station
@@ -194,6 +196,8 @@ def test_call_in_a_roster_gap_falls_back_to_the_pool_with_reason_off_shift():
         (0, 57600.0, "off_duty", "", "T1"),
         (0, 61200.0, "received", "c1", ""),  # 17:00
         (0, 61260.0, "fallback", "c1", ""),  # ready; no waiting for an off-shift fleet
+        (0, 62160.0, "on_scene", "c1", ""),  # the pool: 61260 + 900 travel
+        (0, 63360.0, "cleared", "c1", ""),  # 62160 + 1200 on scene
     ]
     call = result.calls.iloc[0]
     assert (call["outcome"], call["reason"], call["responder_kind"], call["team_id"]) == (
@@ -300,6 +304,8 @@ def test_call_waiting_past_fallback_after_min_goes_to_the_pool():
         (0, 33000.0, "received", "c2", ""),  # 09:10
         (0, 33060.0, "queued", "c2", ""),  # ready; T1 busy
         (0, 33660.0, "fallback", "c2", ""),  # 33060 + 600 s wait
+        (0, 34560.0, "on_scene", "c2", ""),  # the pool: 33660 + 900 travel
+        (0, 35160.0, "cleared", "c2", ""),  # 34560 + 600 on scene
         (0, 36420.0, "cleared", "c1", "T1"),  # 32820 + 3600
     ]
     c2 = by_id(result.calls, "call_id").loc["c2"]

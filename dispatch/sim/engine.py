@@ -459,6 +459,11 @@ class Replay:
         rec.cleared_s[c] = clear
         rec.transported[c] = int(self.transport[c])
         rec.outcome[c] = FALLBACK
+        if self.log_events:
+            self._log(arrived, "on_scene", call=c)
+            if self.transport[c]:
+                self._log(clear - self.handoff[c], "at_facility", call=c)
+            self._log(clear, "cleared", call=c)
 
     def _dispatch(self, c: int, i: int, eta_s: float, now: float, *, specialist: bool) -> None:
         rec = self.rec
