@@ -1029,24 +1029,22 @@ def _judge(plan: SweepPlan, variants: list[dict[str, Any]]) -> dict[str, Any]:
 
 # -- text ----------------------------------------------------------------------------------
 def _pct(entry: dict[str, Any]) -> str:
-    mean = entry["mean"]
-    lo, hi = entry["ci95"]
-    if mean is None:
-        return "-"
-    text = f"{mean * 100:5.1f}"
-    if lo is not None and hi is not None:
-        text += f" [{lo * 100:.1f}, {hi * 100:.1f}]"
-    return text
+    return _estimate(entry, 100.0)
 
 
 def _minutes(entry: dict[str, Any]) -> str:
+    return _estimate(entry, 1.0)
+
+
+def _estimate(entry: dict[str, Any], scale: float) -> str:
+    """``mean [low, high]`` of a summary entry, times ``scale``, one decimal."""
     mean = entry["mean"]
     lo, hi = entry["ci95"]
     if mean is None:
         return "-"
-    text = f"{mean:5.1f}"
+    text = f"{mean * scale:5.1f}"
     if lo is not None and hi is not None:
-        text += f" [{lo:.1f}, {hi:.1f}]"
+        text += f" [{lo * scale:.1f}, {hi * scale:.1f}]"
     return text
 
 

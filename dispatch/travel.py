@@ -54,6 +54,14 @@ def haversine_m(
     return np.asarray(2.0 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(a, 1.0))))
 
 
+def existing_file(path: str | Path) -> Path:
+    """``path`` as a `Path`, or `InputError` naming it when there is no such file."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("file not found", source=str(path))
+    return path
+
+
 @dataclass(frozen=True, slots=True)
 class Route:
     """The places a unit passes on its way from one place to another.
@@ -169,9 +177,7 @@ class TravelTimes:
         """
         import networkx as nx
 
-        path = Path(path)
-        if not path.is_file():
-            raise InputError("file not found", source=str(path))
+        path = existing_file(path)
         try:
             G = nx.read_graphml(path)
         except Exception as error:  # networkx raises several types for malformed XML
@@ -305,9 +311,7 @@ class TravelTimes:
 def _read_csv(path: str | Path, columns: list[str]) -> Any:
     import pandas as pd
 
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("file not found", source=str(path))
+    path = existing_file(path)
     try:
         frame = pd.read_csv(path)
     except Exception as error:  # pandas raises many types for unreadable files
