@@ -11,6 +11,7 @@ import pandas as pd
 from dispatch.scenario import Scenario, SyntheticCalls
 from dispatch.sim.engine import Records, Replay
 from dispatch.sim.prepare import (
+    HORIZON_PAD_S,
     Prepared,
     critical_calls,
     draw,
@@ -83,8 +84,6 @@ def _period_end(prep: Prepared, received_s: npt.NDArray[np.float64]) -> float:
 
 
 def _horizon(prep: Prepared, last_received_s: float) -> float:
-    from dispatch.sim.prepare import HORIZON_PAD_S
-
     return max(prep.horizon_s, float(last_received_s) + HORIZON_PAD_S)
 
 
