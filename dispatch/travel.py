@@ -473,15 +473,7 @@ class RoadNetworkTimes(TravelTimes):
             self.hits += 1
             return cached
         self.misses += 1
-        from scipy.sparse.csgraph import dijkstra
-
-        dist, pred = dijkstra(
-            self._reverse,
-            directed=True,
-            indices=destination,
-            limit=self.cutoff_s,
-            return_predecessors=True,
-        )
+        dist, pred = self._search(destination)
         entry = (np.asarray(dist, dtype=float), np.asarray(pred, dtype=np.int32))
         self._store(destination, entry)
         return entry
@@ -493,21 +485,27 @@ class RoadNetworkTimes(TravelTimes):
         if len(self._cache) > self._cache_rows:
             del self._cache[next(iter(self._cache))]
 
-    def warm(self, destinations: npt.ArrayLike) -> None:
-        """Compute the rows for these destinations in batched searches (up to the cache size)."""
+    def _search(self, destinations: int | list[int]) -> tuple[FloatArray, npt.NDArray[np.int32]]:
+        """Bounded reverse Dijkstra: seconds from every node to each destination, and the next
+        node on the way (rows per destination when given a list)."""
         from scipy.sparse.csgraph import dijkstra
 
+        dist, pred = dijkstra(
+            self._reverse,
+            directed=True,
+            indices=destinations,
+            limit=self.cutoff_s,
+            return_predecessors=True,
+        )
+        return dist, pred
+
+    def warm(self, destinations: npt.ArrayLike) -> None:
+        """Compute the rows for these destinations in batched searches (up to the cache size)."""
         todo = [int(d) for d in np.unique(np.asarray(destinations, dtype=np.int64))]
         todo = [d for d in todo if d not in self._cache][: self._cache_rows]
         for start in range(0, len(todo), 256):
             batch = todo[start : start + 256]
-            dist, pred = dijkstra(
-                self._reverse,
-                directed=True,
-                indices=batch,
-                limit=self.cutoff_s,
-                return_predecessors=True,
-            )
+            dist, pred = self._search(batch)
             for k, destination in enumerate(batch):
                 self._store(
                     destination,
