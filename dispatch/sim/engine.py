@@ -115,7 +115,6 @@ class Records:
     team_break_delay_s: npt.NDArray[np.float64] = field(init=False)
     team_breaks_missed: npt.NDArray[np.int64] = field(init=False)
     events: list[tuple[float, int, str, str, str]] = field(default_factory=list)
-    end_s: float = 0.0
 
     def __post_init__(self) -> None:
         n, m = self.n_calls, self.n_teams
@@ -320,7 +319,6 @@ class Replay:
                     self.rec.outcome[c] = NOT_SERVED
                     if self.log_events:
                         self._log(self.horizon_s, "unserved", call=c)
-        self.rec.end_s = self.horizon_s
         self.rec.team_calls = np.asarray(self.team_calls, dtype=np.int64)
         self.rec.freeze()
 
