@@ -1,0 +1,22 @@
+"""`dispatch demo`, the README's first command, runs on the bundled data and writes its files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dispatch.cli import main
+
+
+def test_the_demo_explains_recommendations_and_writes_a_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo", "--out", str(tmp_path / "demo")]) == 0
+    printed = capsys.readouterr().out
+    assert "call D-1001 (high risk): send CR-11" in printed
+    assert "no specialist" in printed and "Joint assignment" in printed
+    summary = json.loads((tmp_path / "demo" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["metrics"]["calls"]["mean"] == 6947
+    assert (tmp_path / "demo" / "report.html").is_file()
