@@ -23,17 +23,20 @@ _NETWORK_TYPE_HELP = (
     "'drive' (public streets) or 'drive_service' (also service roads except parking aisles)."
 )
 
+# The options both verbs share.
+OutOption = Annotated[Path, typer.Option("--out", "-o", help=_OUT_HELP)]
+SpeedOption = Annotated[float | None, typer.Option("--default-speed-kph", help=_SPEED_HELP)]
+NetworkTypeOption = Annotated[str, typer.Option("--network-type", help=_NETWORK_TYPE_HELP)]
+
 
 @app.command("import")
 def import_file(
     file: Annotated[
         Path, typer.Argument(help="OpenStreetMap XML file: .osm, .osm.bz2 or .osm.gz.")
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help=_OUT_HELP)],
-    default_speed_kph: Annotated[
-        float | None, typer.Option("--default-speed-kph", help=_SPEED_HELP)
-    ] = None,
-    network_type: Annotated[str, typer.Option("--network-type", help=_NETWORK_TYPE_HELP)] = "drive",
+    out: OutOption,
+    default_speed_kph: SpeedOption = None,
+    network_type: NetworkTypeOption = "drive",
 ) -> None:
     """Convert an OpenStreetMap XML file into a road network, offline."""
     from dispatch.osm import import_osm
@@ -45,11 +48,9 @@ def import_file(
 @app.command("fetch")
 def fetch(
     place: Annotated[str, typer.Argument(help="Place name, e.g. 'Oakland, California, USA'.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help=_OUT_HELP)],
-    default_speed_kph: Annotated[
-        float | None, typer.Option("--default-speed-kph", help=_SPEED_HELP)
-    ] = None,
-    network_type: Annotated[str, typer.Option("--network-type", help=_NETWORK_TYPE_HELP)] = "drive",
+    out: OutOption,
+    default_speed_kph: SpeedOption = None,
+    network_type: NetworkTypeOption = "drive",
 ) -> None:
     """Download a place's streets from OpenStreetMap (needs internet access)."""
     from dispatch.osm import fetch_place
