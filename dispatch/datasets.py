@@ -1,13 +1,20 @@
-"""Bundled data sets: where they are and small validated readers.
+"""Bundled data sets and example scenarios: where they are and small validated readers.
 
-The repository's ``data/`` folder ships two data sets:
+The package ships two data sets in ``dispatch/data/`` (package data, found through
+`importlib.resources`, so they are there after ``pip install coresponder-dispatch`` as well as
+in a checkout, where ``data/`` at the top is a link to the same folder):
 
-- ``data/stlouis/``: St. Louis City neighbourhoods and wards (real, 2020 census population),
+- ``stlouis/``: St. Louis City neighbourhoods and wards (real, 2020 census population),
   SLMPD stations and crisis facilities (real addresses, approximate coordinates), an hour-of-week
   demand profile derived from real NYC EMS psychiatric call counts, and a **synthetic** one-year
-  behavioral-health call log that follows published St. Louis figures. ``data/stlouis/README.md``
+  behavioral-health call log that follows published St. Louis figures. ``stlouis/README.md``
   says which figure each part follows; ``scripts/build_stlouis.py`` rebuilds it.
-- ``data/denver/``: a small downtown Denver road network (vertices and edges).
+- ``denver/``: a small downtown Denver road network (vertices and edges) from OpenStreetMap;
+  ``denver/README.md`` gives its origin and licence.
+
+The example scenarios live in ``dispatch/scenarios/`` (``scenarios/`` in a checkout) and name
+their data by relative paths (``../data/stlouis/calls_2025.csv``), so a copy of both folders
+side by side (``dispatch init DIR``) still resolves.
 
 Examples
 --------
@@ -18,12 +25,15 @@ Examples
 >>> sites = datasets.read_sites(stl.stations)
 >>> list(sites.columns)
 ['id', 'name', 'kind', 'lat', 'lon', 'approximate', 'source']
+>>> datasets.example_scenario("stlouis_cru").name
+'stlouis_cru.toml'
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 from typing import Final
 
@@ -34,18 +44,35 @@ from dispatch.errors import InputError
 __all__ = [
     "DATA_DIR",
     "PROFILE_COLUMNS",
+    "SCENARIOS_DIR",
     "SITE_COLUMNS",
     "DenverData",
     "StLouisData",
     "data_dir",
     "denver",
+    "example_scenario",
+    "example_scenarios",
     "read_demand_profile",
     "read_sites",
     "stlouis",
 ]
 
-DATA_DIR: Final[Path] = Path(__file__).resolve().parent.parent / "data"
-"""The repository's ``data/`` folder, found relative to the ``dispatch`` package."""
+
+def _package_folder(name: str) -> Path:
+    """A folder shipped inside the ``dispatch`` package, as a file-system path.
+
+    An ordinary install (wheel, editable or checkout) keeps package data as plain files; a
+    package imported from a zip archive does not, and `data_dir` then reports the folder as
+    missing.
+    """
+    return Path(str(files("dispatch").joinpath(name)))
+
+
+DATA_DIR: Final[Path] = _package_folder("data")
+"""The bundled ``data/`` folder inside the installed ``dispatch`` package."""
+
+SCENARIOS_DIR: Final[Path] = _package_folder("scenarios")
+"""The bundled example scenarios (``*.toml``) inside the installed ``dispatch`` package."""
 
 SITE_COLUMNS: Final[tuple[str, ...]] = (
     "id",
@@ -61,7 +88,8 @@ SITE_COLUMNS: Final[tuple[str, ...]] = (
 PROFILE_COLUMNS: Final[tuple[str, ...]] = ("hour_of_week", "weight")
 """Columns a demand profile CSV must have (others, such as ``day`` and ``hour``, may follow)."""
 
-_REBUILD = "rebuild it with `.venv/bin/python scripts/build_stlouis.py`"
+_REBUILD = "reinstall coresponder-dispatch, or in a checkout run scripts/build_stlouis.py"
+_REINSTALL = "reinstall coresponder-dispatch"
 _TRUE = frozenset({"true", "1", "yes"})
 _FALSE = frozenset({"false", "0", "no"})
 
@@ -127,21 +155,78 @@ def data_dir() -> Path:
     Returns
     -------
     pathlib.Path
-        The repository's ``data/`` folder.
+        The bundled ``data/`` folder.
 
     Raises
     ------
     InputError
-        If the folder is missing, e.g. when ``dispatch`` was installed from a wheel without the
-        repository checkout.
+        If the folder is missing (a broken install, or a package imported from a zip archive).
     """
     if not DATA_DIR.is_dir():
-        raise InputError(
-            "bundled data folder not found; the data sets ship with the repository checkout, "
-            "not with an installed wheel",
-            source=str(DATA_DIR),
-        )
+        raise InputError(f"bundled data folder not found; {_REINSTALL}", source=str(DATA_DIR))
     return DATA_DIR
+
+
+def example_scenarios() -> list[Path]:
+    """The bundled example scenario files, sorted by name.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The ``*.toml`` files of `SCENARIOS_DIR`; each names its data by a path relative to
+        itself (``../data/...``).
+
+    Raises
+    ------
+    InputError
+        If the folder is missing or holds no scenario.
+
+    Examples
+    --------
+    >>> from dispatch.datasets import example_scenarios
+    >>> [path.stem for path in example_scenarios()][:2]
+    ['denver_downtown', 'stlouis_clinicians']
+    """
+    found = sorted(SCENARIOS_DIR.glob("*.toml")) if SCENARIOS_DIR.is_dir() else []
+    if not found:
+        raise InputError(
+            f"bundled example scenarios not found; {_REINSTALL}", source=str(SCENARIOS_DIR)
+        )
+    return found
+
+
+def example_scenario(name: str) -> Path:
+    """One bundled example scenario, by name.
+
+    Parameters
+    ----------
+    name
+        File name with or without ``.toml``, e.g. ``"stlouis_cru"``.
+
+    Returns
+    -------
+    pathlib.Path
+        The scenario file, ready for `dispatch.load_scenario`.
+
+    Raises
+    ------
+    InputError
+        If there is no such example; the message lists the ones there are.
+
+    Examples
+    --------
+    >>> import dispatch
+    >>> from dispatch.datasets import example_scenario
+    >>> dispatch.load_scenario(example_scenario("denver_downtown")).name
+    'Denver downtown co-responders'
+    """
+    wanted = name.removesuffix(".toml")
+    scenarios = example_scenarios()
+    for path in scenarios:
+        if path.stem == wanted:
+            return path
+    names = ", ".join(path.stem for path in scenarios)
+    raise InputError(f"no example scenario {name!r}; there are: {names}")
 
 
 def _existing(path: Path, hint: str) -> Path:
@@ -200,10 +285,9 @@ def denver() -> DenverData:
         If ``data/`` or either file is missing.
     """
     root = data_dir() / "denver"
-    hint = "it ships with the repository checkout"
     return DenverData(
-        vertices=_existing(root / "vertices-complete.csv.gz", hint),
-        edges=_existing(root / "edges-complete.csv.gz", hint),
+        vertices=_existing(root / "vertices-complete.csv.gz", _REINSTALL),
+        edges=_existing(root / "edges-complete.csv.gz", _REINSTALL),
     )
 
 

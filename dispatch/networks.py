@@ -1,7 +1,7 @@
 """Ready-made road networks: the bundled downtown Denver streets and synthetic road grids.
 
-`denver_network` loads the small real network shipped in ``data/denver`` (482 intersections,
-1,342 directed street segments, from OpenStreetMap). `road_grid` builds a
+`denver_network` loads the small real network bundled in ``dispatch/data/denver`` (482
+intersections, 1,342 directed street segments, from OpenStreetMap). `road_grid` builds a
 road-like directed grid of any size straight into arrays, fast enough for 100k-node benchmarks.
 
 Examples

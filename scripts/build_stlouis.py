@@ -1,5 +1,6 @@
-"""Rebuild ``data/stlouis/``: real St. Louis geography and sites, a real-data demand shape and a
-synthetic one-year behavioral-health call log.
+"""Rebuild ``dispatch/data/stlouis/`` (package data; ``data/stlouis/`` in a checkout links there):
+real St. Louis geography and sites, a real-data demand shape and a synthetic one-year
+behavioral-health call log.
 
 Run from the repository root::
 
@@ -51,7 +52,7 @@ from matplotlib.path import Path as MplPath
 from dispatch.calls import CONTRACT_COLUMNS
 
 REPO = Path(__file__).resolve().parent.parent
-OUT_DIR = REPO / "data" / "stlouis"
+OUT_DIR = REPO / "dispatch" / "data" / "stlouis"  # package data; data/ at the top links here
 
 SEED = 20250101
 YEAR = 2025

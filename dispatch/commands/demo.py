@@ -4,6 +4,8 @@
    behavioral-health calls, and the explanation of every choice.
 2. The St. Louis Crisis Response Unit baseline replayed over a year of calls, written to
    ``out/demo/`` with its report, and the headline figures printed.
+
+Both run on the data bundled inside the package, so the demo works from any folder.
 """
 
 from __future__ import annotations
@@ -13,20 +15,24 @@ from typing import Annotated
 
 import typer
 
-REPO = Path(__file__).resolve().parent.parent.parent
+DEMO_SCENARIO = "stlouis_cru"
+"""The bundled example scenario the demo replays by default."""
 
 
 def demo(
     out: Annotated[Path, typer.Option(help="Where to write the demo's results.")] = Path(
         "out/demo"
     ),
-    scenario: Annotated[Path, typer.Option(help="Scenario to replay.")] = REPO
-    / "scenarios"
-    / "stlouis_cru.toml",
+    scenario: Annotated[
+        Path | None,
+        typer.Option(help=f"Scenario to replay (default: the bundled {DEMO_SCENARIO}.toml)."),
+    ] = None,
 ) -> None:
     """Recommend teams on the Denver network, then replay the St. Louis CRU baseline."""
+    from dispatch.datasets import example_scenario
+
     _matcher_demo()
-    _replay_demo(scenario, out)
+    _replay_demo(scenario if scenario is not None else example_scenario(DEMO_SCENARIO), out)
 
 
 def _matcher_demo() -> None:
