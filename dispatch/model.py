@@ -40,15 +40,55 @@ class TeamStatus(StrEnum):
 
     AVAILABLE = "available"
     RETURNING = "returning"
+    DISPATCHED = "dispatched"
     EN_ROUTE = "en_route"
     ON_SCENE = "on_scene"
     TRANSPORTING = "transporting"
+    ON_BREAK = "on_break"
+    OUT_OF_SERVICE = "out_of_service"
     OFF_DUTY = "off_duty"
 
     @property
     def dispatchable(self) -> bool:
         """True when a new call may be given to a team in this status."""
         return self in (TeamStatus.AVAILABLE, TeamStatus.RETURNING)
+
+    @property
+    def committed(self) -> bool:
+        """True while a team is on a call: dispatched, en route, on scene or transporting."""
+        return self in _COMMITTED
+
+
+_COMMITTED = frozenset(
+    {TeamStatus.DISPATCHED, TeamStatus.EN_ROUTE, TeamStatus.ON_SCENE, TeamStatus.TRANSPORTING}
+)
+
+
+class CallState(StrEnum):
+    """Where a call is in the dispatch session (`dispatch.dispatcher.Dispatcher`).
+
+    ``queued`` waits for a specialist until its fallback deadline; ``waiting_any`` has fallen
+    back to the fleet's own fallback units and waits for any of them; ``fallback`` was handed
+    to the fallback response outside the fleet; ``thinned`` was removed by a volume below 1.
+    """
+
+    PENDING = "pending"
+    QUEUED = "queued"
+    WAITING_ANY = "waiting_any"
+    DISPATCHED = "dispatched"
+    FALLBACK = "fallback"
+    UNSERVED = "unserved"
+    CANCELLED = "cancelled"
+    THINNED = "thinned"
+
+
+class Outcome(StrEnum):
+    """How a call ended, as written to ``calls.parquet``."""
+
+    SPECIALIST = "specialist"
+    FALLBACK = "fallback"
+    UNSERVED = "unserved"
+    THINNED = "thinned"
 
 
 class ReasonCode(StrEnum):
@@ -261,3 +301,28 @@ class Team:
     def on_duty(self) -> bool:
         """True unless the team is off duty."""
         return self.status is not TeamStatus.OFF_DUTY
+
+
+@dataclass(frozen=True, slots=True)
+class MealBreak:
+    """A meal break per shift, taken when the team is free inside a window.
+
+    Parameters
+    ----------
+    length_min
+        Break length, minutes.
+    window_start_h, window_end_h
+        Hours after shift start between which the break should start. A team busy when the
+        window opens takes it as soon as it clears (recorded as deferred); a team busy until
+        its shift ends misses it (recorded).
+    """
+
+    length_min: float = 30.0
+    window_start_h: float = 3.0
+    window_end_h: float = 6.0
+
+    def __post_init__(self) -> None:
+        if not self.length_min > 0:
+            raise InputError("meal_break.length_min must be > 0")
+        if not 0 <= self.window_start_h <= self.window_end_h:
+            raise InputError("meal_break needs 0 <= window_start_h <= window_end_h")

@@ -33,7 +33,7 @@ from dispatch.distributions import Distribution
 from dispatch.errors import InputError
 from dispatch.match.rules import RuleSet, default_rules
 from dispatch.match.wellness import WellnessRules
-from dispatch.model import RiskLevel, Shift, TeamKind, check_coordinate
+from dispatch.model import MealBreak, RiskLevel, Shift, TeamKind, check_coordinate
 from dispatch.travel import TravelTimes
 
 DEFAULT_PROCESSING = Distribution.lognormal_from_quantile(45.0, 90.0)
@@ -103,31 +103,6 @@ class ServiceSpec:
             raise InputError("service.on_scene needs a 'default' distribution")
         if not 0.0 <= self.transport_share <= 1.0:
             raise InputError(f"transport_share {self.transport_share!r} is not in 0..1")
-
-
-@dataclass(frozen=True, slots=True)
-class MealBreak:
-    """A meal break per shift, taken when the team is free inside a window.
-
-    Parameters
-    ----------
-    length_min
-        Break length, minutes.
-    window_start_h, window_end_h
-        Hours after shift start between which the break should start. A team busy when the
-        window opens takes it as soon as it clears (recorded as deferred); a team busy until
-        its shift ends misses it (recorded).
-    """
-
-    length_min: float = 30.0
-    window_start_h: float = 3.0
-    window_end_h: float = 6.0
-
-    def __post_init__(self) -> None:
-        if not self.length_min > 0:
-            raise InputError("meal_break.length_min must be > 0")
-        if not 0 <= self.window_start_h <= self.window_end_h:
-            raise InputError("meal_break needs 0 <= window_start_h <= window_end_h")
 
 
 @dataclass(frozen=True)

@@ -50,9 +50,8 @@ from dispatch.distributions import Distribution
 from dispatch.errors import InputError
 from dispatch.match.rules import RuleSet, default_rules, load_rules, rules_from_dict
 from dispatch.match.wellness import wellness_from_dict
-from dispatch.model import RiskLevel, Shift, TeamKind
+from dispatch.model import MealBreak, RiskLevel, Shift, TeamKind
 from dispatch.scenario import (
-    MealBreak,
     PolicySpec,
     Scenario,
     ServiceSpec,

@@ -361,22 +361,45 @@ class Matcher:
             Never a busy, off-duty, ineligible or too-far team. When no specialist can go, the
             best fallback (if any) and a reason code.
         """
-        fleet = self.fleet(teams)
-        risk = self.rules.effective_risk(call.risk, call.flags)
-        s = self.scores(self.place_of(call), risk, fleet)
-        held = self._holds(fleet, call.received_s)
-        choice = self._decide(s, fleet, call.received_s, call.priority, held)
+        return self.recommend_at(
+            call.call_id,
+            self.place_of(call),
+            self.rules.effective_risk(call.risk, call.flags),
+            self.fleet(teams),
+            now_s=call.received_s,
+            priority=call.priority,
+            explain=explain,
+        )
+
+    def recommend_at(
+        self,
+        call_id: str,
+        place: int,
+        risk: RiskLevel,
+        fleet: Fleet,
+        *,
+        now_s: float,
+        priority: int = 2,
+        specialist_only: bool = False,
+        explain: bool = True,
+    ) -> Recommendation:
+        """`recommend` for a call already placed on the network, with its effective risk.
+
+        The dispatch session uses it to explain its decisions; ``specialist_only`` considers
+        the specialist tiers alone, as the session does before a call falls back.
+        """
+        s = self.scores(place, risk, fleet, specialist_only=specialist_only)
+        held = self._holds(fleet, now_s)
+        choice = self._decide(s, fleet, now_s, priority, held)
         return Recommendation(
-            call_id=call.call_id,
+            call_id=call_id,
             team_id=fleet.team_ids[choice.row] if choice.row >= 0 else None,
             eta_s=choice.eta_s if choice.row >= 0 else None,
             tier=self._labels[risk][choice.tier] if choice.row >= 0 else None,
             specialist=choice.specialist,
             reason=choice.reason,
             risk=risk,
-            alternatives=self._alternatives(s, fleet, risk, choice, call.received_s, held)
-            if explain
-            else (),
+            alternatives=self._alternatives(s, fleet, risk, choice, now_s, held) if explain else (),
             wellness=choice.wellness or None,
         )
 

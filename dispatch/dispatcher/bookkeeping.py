@@ -1,14 +1,15 @@
-"""Wellness bookkeeping in the replay: the fleet columns the matcher's wellness rules read.
+"""Wellness bookkeeping of a dispatch session: the fleet columns the wellness rules read.
 
 The rules themselves live in `dispatch.match.wellness` and are applied by the matcher; this
 module only keeps, for each team, what those rules look at: when its recovery window ends, its
 run of crisis calls since the last break, its busy share over the rolling window, and its load
-this shift.
+this shift. The `Dispatcher` calls it as teams are dispatched, clear, rest and start shifts.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from typing import Any
 
 import numpy as np
 
@@ -17,7 +18,7 @@ from dispatch.match.wellness import WellnessRules
 
 
 class WellnessTracker:
-    """Keeps a fleet's wellness columns current as the replay runs.
+    """Keeps a fleet's wellness columns current as a dispatch session runs.
 
     Parameters
     ----------
@@ -85,3 +86,17 @@ class WellnessTracker:
         self.fleet.load_s[i] = 0.0
         self.fleet.streak[i] = 0
         self.last_free[i] = now
+
+    def snapshot(self) -> dict[str, Any]:
+        """The tracker's own state as plain values (the fleet columns are the session's)."""
+        return {
+            "last_free": self.last_free.tolist(),
+            "busy_since": self.busy_since.tolist(),
+            "busy": [[list(pair) for pair in intervals] for intervals in self.busy],
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Put back what `snapshot` returned."""
+        self.last_free = np.asarray(state["last_free"], dtype=np.float64)
+        self.busy_since = np.asarray(state["busy_since"], dtype=np.float64)
+        self.busy = [deque((float(s), float(e)) for s, e in rows) for rows in state["busy"]]

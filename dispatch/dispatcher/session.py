@@ -1,0 +1,606 @@
+"""`Dispatcher`: a clock-free dispatch session, the same one the replay and a live service drive.
+
+It owns what a dispatch floor decides besides "which team is best right now": the fleet's
+state, the calls waiting and their order (priority, then age), when a waiting call falls back,
+shift starts and ends, meal breaks, the wellness bookkeeping, and which waiting call a freed
+team takes. Every "which team" question goes to the `Matcher`, the one set of dispatch rules.
+
+It has no clock, no I/O and no randomness. Each event comes with its time ``now`` (seconds on
+the caller's clock) and returns the decisions it causes, in order, plus `Timer` requests: the
+caller wakes the session at each timer's time with `Dispatcher.timer_due`. The SimPy replay
+turns timers into timeouts; a live service into wall-clock deadlines. The same events give the
+same decisions.
+
+Examples
+--------
+>>> from dispatch.dispatcher import Dispatcher, DispatchSettings
+>>> from dispatch.match import Matcher
+>>> from dispatch.model import RiskLevel, TeamKind
+>>> from dispatch.networks import road_grid
+>>> grid = road_grid(5, 5, jitter=0.0)
+>>> session = Dispatcher.from_columns(
+...     Matcher(grid), ["CR-1"], [TeamKind.CO_RESPONDER], [True], stations=[0],
+...     settings=DispatchSettings(fallback_after_s=600.0))
+>>> session.shift_started("CR-1", 0.0)
+[]
+>>> session.call_ready("A", 60.0, place=12, risk=RiskLevel.STANDARD)[0].team_id
+'CR-1'
+>>> session.call_ready("B", 90.0, place=6, risk=RiskLevel.STANDARD)
+[Queue(call_id='B', reason=<ReasonCode.ALL_BUSY: 'all_busy'>, fallback_at_s=690.0, \
+specialist_only=True, wellness=''), Timer(timer_id='fallback:1', at_s=690.0)]
+>>> [type(d).__name__ for d in session.unit_cleared("CR-1", 400.0, place=12)]
+['Dispatch']
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from dispatch.dispatcher.bookkeeping import WellnessTracker
+from dispatch.dispatcher.decisions import (
+    BreakEnded,
+    BreakStarted,
+    CallKey,
+    Decision,
+    Dispatch,
+    Fallback,
+    Held,
+    OffDuty,
+    Queue,
+    Timer,
+    Unserved,
+)
+from dispatch.dispatcher.legs import Leg
+from dispatch.errors import InputError
+from dispatch.match.fleet import Fleet
+from dispatch.match.matcher import Choice, Matcher
+from dispatch.model import CallState, MealBreak, ReasonCode, RiskLevel, TeamKind, TeamStatus
+from dispatch.travel import Route
+
+AVAILABLE = TeamStatus.AVAILABLE
+RETURNING = TeamStatus.RETURNING
+DISPATCHED = TeamStatus.DISPATCHED
+ON_BREAK = TeamStatus.ON_BREAK
+OFF_DUTY = TeamStatus.OFF_DUTY
+QUEUED = CallState.QUEUED
+WAITING_ANY = CallState.WAITING_ANY
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchSettings:
+    """The session's policy beyond the matcher's rules.
+
+    Parameters
+    ----------
+    fallback_after_s
+        Seconds an ``all_busy`` call waits for a specialist before it falls back; 0 falls back
+        at once (a loss system), None never. ``off_shift``, ``too_far`` and ``ineligible``
+        calls fall back at once.
+    pool_fallback
+        True: the fallback response is outside the fleet (a patrol pool) and the call leaves
+        the session; False: the fleet's own fallback units (CIT officers, patrol) are sent.
+    meal_break
+        A meal break per shift, or None.
+    """
+
+    fallback_after_s: float | None = 600.0
+    pool_fallback: bool = True
+    meal_break: MealBreak | None = None
+
+    def __post_init__(self) -> None:
+        if self.fallback_after_s is not None and not self.fallback_after_s >= 0:
+            raise InputError(
+                f"fallback_after_s must be >= 0 or None, got {self.fallback_after_s!r}"
+            )
+
+
+class _Call:
+    """A call the session still has to place (or has placed and may need at clear time)."""
+
+    __slots__ = ("critical", "key", "place", "priority", "reason", "risk", "state")
+
+    def __init__(
+        self, key: CallKey, place: int, risk: RiskLevel, priority: int, critical: bool
+    ) -> None:
+        self.key = key
+        self.place = place
+        self.risk = risk
+        self.priority = priority
+        self.critical = critical
+        self.state = CallState.PENDING
+        self.reason: ReasonCode | None = None
+
+
+@dataclass
+class TeamTally:
+    """Per-team counters a session keeps, in fleet row order (seconds unless named).
+
+    ``busy_s`` counts dispatch to clear; ``overtime_s`` work past a shift's end (finishing a
+    call and driving home); ``breaks``, ``breaks_deferred`` (taken after the window because
+    calls kept the team busy), ``break_delay_s`` and ``breaks_missed`` the meal breaks.
+    """
+
+    calls: list[int]
+    busy_s: list[float]
+    overtime_s: list[float]
+    breaks: list[int]
+    breaks_deferred: list[int]
+    break_delay_s: list[float]
+    breaks_missed: list[int]
+
+    @classmethod
+    def zeros(cls, n: int) -> TeamTally:
+        """Counters for ``n`` teams, all zero."""
+        return cls([0] * n, [0.0] * n, [0.0] * n, [0] * n, [0] * n, [0.0] * n, [0] * n)
+
+
+class Dispatcher:
+    """A dispatch session over one fleet.
+
+    Parameters
+    ----------
+    matcher
+        The dispatch rules, travel oracle and wellness rules.
+    fleet
+        The fleet's columns; the session owns and updates them. Every team starts off duty.
+    stations
+        Home station place of each fleet row (travel-oracle places).
+    settings
+        Fallback and meal-break policy.
+    explain
+        Attach the ranked alternatives to every `Dispatch` (slower; a replay leaves it off).
+    legs
+        Cache of routes home by ``(origin, station)``, shared between sessions on the same
+        network (a replay shares it across replications).
+    """
+
+    def __init__(
+        self,
+        matcher: Matcher,
+        fleet: Fleet,
+        stations: npt.ArrayLike,
+        *,
+        settings: DispatchSettings | None = None,
+        explain: bool = False,
+        legs: dict[tuple[int, int], Leg] | None = None,
+    ) -> None:
+        self.matcher = matcher
+        self.travel = matcher.travel
+        self.fleet = fleet
+        self.settings = settings if settings is not None else DispatchSettings()
+        self.explain = explain
+        m = len(fleet)
+        self.station: list[int] = np.asarray(stations, dtype=np.int64).reshape(-1).tolist()
+        if len(self.station) != m:
+            raise InputError(f"{len(self.station)} stations for {m} teams")
+        fleet.on_duty[:] = False
+        fleet.dispatchable[:] = False
+        fleet.place[:] = self.station
+        self.status: list[TeamStatus] = [OFF_DUTY] * m
+        self.tally = TeamTally.zeros(m)
+        self.busy_since = [0.0] * m
+        self.pending_shift_end: list[float | None] = [None] * m
+        # Per team: end of the open break window while a break is due but the team is busy.
+        self.break_due_until: list[float | None] = [None] * m
+        self.returning: dict[int, tuple[Leg, float]] = {}
+        self.team_call: list[_Call | None] = [None] * m
+        self.tracker = (
+            WellnessTracker(matcher.wellness, fleet) if matcher.wellness is not None else None
+        )
+        self.calls: dict[CallKey, _Call] = {}
+        self.queues: tuple[deque[_Call], ...] = tuple(deque() for _ in range(5))
+        self.n_queued = 0
+        self.timers: dict[str, tuple[str, Any]] = {}
+        self._timer_seq = 0
+        self._legs = legs if legs is not None else {}
+
+    @classmethod
+    def from_columns(
+        cls,
+        matcher: Matcher,
+        team_ids: Sequence[str],
+        kinds: Sequence[TeamKind],
+        cit: Sequence[bool],
+        *,
+        stations: Sequence[int],
+        **kwargs: Any,
+    ) -> Dispatcher:
+        """A session for teams given as columns (any order; rows are sorted by team id)."""
+        order = sorted(range(len(team_ids)), key=lambda i: team_ids[i])
+        fleet = Fleet(team_ids, kinds, cit, np.asarray(stations, dtype=np.int64))
+        return cls(matcher, fleet, [stations[i] for i in order], **kwargs)
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _row(self, team_id: str) -> int:
+        try:
+            return self.fleet.index[team_id]
+        except KeyError:
+            raise InputError(f"unknown team id {team_id!r}", field="team_id") from None
+
+    def _timer(self, kind: str, subject: Any, at_s: float) -> Timer:
+        self._timer_seq += 1
+        timer_id = f"{kind}:{self._timer_seq}"
+        self.timers[timer_id] = (kind, subject)
+        return Timer(timer_id, at_s)
+
+    def _route(self, origin: int, destination: int) -> Leg:
+        key = (origin, destination)
+        route = self._legs.get(key)
+        if route is None:
+            if np.isfinite(self.travel.time(origin, destination)):
+                route = Leg(self.travel.route(origin, destination))
+            else:  # beyond the oracle's cut-off: count the cut-off, arrive at once after it
+                cutoff = self.travel.cutoff_s
+                route = Leg(Route(np.array([origin, destination]), np.array([0.0, cutoff])))
+            self._legs[key] = route
+        return route
+
+    def _refresh(self, now: float) -> None:
+        """Move returning teams along their routes to where they are at ``now``.
+
+        Also brings the wellness columns up to date when wellness rules are on.
+        """
+        if self.tracker is not None:
+            self.tracker.refresh(now)
+        if not self.returning:
+            return
+        place = self.fleet.place
+        done = []
+        for i, (route, start) in self.returning.items():
+            elapsed = now - start
+            if elapsed >= route.duration_s:
+                place[i] = self.station[i]
+                done.append(i)
+            else:
+                place[i] = route.place_at(elapsed)
+        for i in done:
+            del self.returning[i]
+            self.status[i] = AVAILABLE
+
+    def _best(self, call: _Call, now: float, *, specialist_only: bool) -> Choice:
+        return self.matcher.best(
+            call.place,
+            call.risk,
+            self.fleet,
+            specialist_only=specialist_only,
+            now_s=now,
+            priority=call.priority,
+        )
+
+    # -- calls -----------------------------------------------------------------------------
+    def call_ready(
+        self,
+        call_id: CallKey,
+        now: float,
+        *,
+        place: int,
+        risk: RiskLevel,
+        priority: int = 2,
+        critical: bool = False,
+    ) -> list[Decision]:
+        """A call is ready for dispatch (received and processed by the call taker).
+
+        Parameters
+        ----------
+        call_id
+            Unique key of the call in this session.
+        now
+            Seconds on the session's clock.
+        place
+            The call's travel-oracle place.
+        risk
+            The risk the rules act on (after escalating flags; `RuleSet.effective_risk`).
+        priority
+            1 (highest) to 4.
+        critical
+            Whether the call counts as a critical incident for the recovery rule.
+        """
+        if call_id in self.calls:
+            raise InputError(f"call {call_id!r} is already in the session", field="call_id")
+        call = _Call(call_id, place, risk, priority, critical)
+        self.calls[call_id] = call
+        self._refresh(now)
+        choice = self._best(call, now, specialist_only=True)
+        if choice.row >= 0:
+            return [self._dispatch(call, choice, now, specialist=True)]
+        reason = choice.reason
+        assert reason is not None
+        call.reason = reason
+        wait = self.settings.fallback_after_s
+        if reason is ReasonCode.ALL_BUSY and (wait is None or wait > 0):
+            at = None if wait is None else now + wait
+            out: list[Decision] = [Queue(call_id, reason, at, True, choice.wellness)]
+            self._enqueue(call, QUEUED)
+            if at is not None:
+                out.append(self._timer("fallback", call_id, at))
+            return out
+        return self._fallback(call, now, choice.wellness)
+
+    def _enqueue(self, call: _Call, state: CallState) -> None:
+        call.state = state
+        self.queues[call.priority].append(call)
+        self.n_queued += 1
+
+    def _fallback(self, call: _Call, now: float, wellness: str = "") -> list[Decision]:
+        assert call.reason is not None
+        out: list[Decision] = [Fallback(call.key, call.reason, wellness)]
+        if self.settings.pool_fallback:
+            call.state = CallState.FALLBACK
+            del self.calls[call.key]
+            return out
+        self._refresh(now)
+        choice = self._best(call, now, specialist_only=False)
+        if choice.row >= 0:
+            out.append(self._dispatch(call, choice, now, specialist=choice.specialist))
+        else:
+            out.append(Queue(call.key, call.reason, None, False, choice.wellness))
+            self._enqueue(call, WAITING_ANY)
+        return out
+
+    def _dispatch(self, call: _Call, choice: Choice, now: float, *, specialist: bool) -> Dispatch:
+        i = choice.row
+        call.state = CallState.DISPATCHED
+        del self.calls[call.key]
+        self.status[i] = DISPATCHED
+        if self.returning:
+            self.returning.pop(i, None)
+        self.fleet.dispatchable[i] = False
+        self.busy_since[i] = now
+        self.team_call[i] = call
+        self.tally.calls[i] += 1
+        if self.tracker is not None:
+            self.tracker.dispatched(i, now)
+        return Dispatch(
+            call.key,
+            self.fleet.team_ids[i],
+            choice.eta_s,
+            specialist,
+            choice.wellness,
+            self._explain(call, now, specialist_only=specialist) if self.explain else None,
+        )
+
+    def _explain(self, call: _Call, now: float, *, specialist_only: bool) -> Any:
+        return self.matcher.recommend_at(
+            str(call.key),
+            call.place,
+            call.risk,
+            self.fleet,
+            now_s=now,
+            priority=call.priority,
+            specialist_only=specialist_only,
+        )
+
+    def cancel(self, call_id: CallKey, now: float) -> list[Decision]:
+        """Withdraw a waiting call (it leaves its queue; a dispatched call cannot be withdrawn).
+
+        Raises
+        ------
+        InputError
+            If the session has no waiting call ``call_id``.
+        """
+        call = self.calls.get(call_id)
+        if call is None or call.state not in (QUEUED, WAITING_ANY):
+            raise InputError(f"no waiting call {call_id!r}", field="call_id")
+        call.state = CallState.CANCELLED  # removed from its queue lazily
+        self.n_queued -= 1
+        del self.calls[call_id]
+        return []
+
+    # -- timers ----------------------------------------------------------------------------
+    def timer_due(self, timer_id: str, now: float) -> list[Decision]:
+        """A timer the session asked for is due. Unknown or already fired ids are ignored."""
+        found = self.timers.pop(timer_id, None)
+        if found is None:
+            return []
+        kind, subject = found
+        if kind == "fallback":
+            call = self.calls.get(subject)
+            if call is None or call.state is not QUEUED:
+                return []
+            call.state = CallState.PENDING  # leaves the specialist queue (removed lazily)
+            self.n_queued -= 1
+            return self._fallback(call, now)
+        if kind == "wake":
+            return self._match_queue(now)
+        if kind == "break_window":
+            return self._break_window(subject, now)
+        if kind == "break_end":
+            return self._break_end(subject, now)
+        raise AssertionError(f"unknown timer kind {kind!r}")
+
+    # -- teams -----------------------------------------------------------------------------
+    def unit_cleared(self, team_id: str, now: float, *, place: int) -> list[Decision]:
+        """Team ``team_id`` finished its call at ``place`` (the scene or the facility)."""
+        i = self._row(team_id)
+        if self.status[i] is not DISPATCHED:
+            raise InputError(f"team {team_id!r} is not on a call", field="team_id")
+        self.fleet.place[i] = place
+        self.tally.busy_s[i] += now - self.busy_since[i]
+        call = self.team_call[i]
+        self.team_call[i] = None
+        out: list[Decision] = []
+        if self.tracker is not None:
+            critical = call is not None and call.critical
+            for delay in self.tracker.cleared(i, now, critical=critical):
+                out.append(self._timer("wake", None, now + delay))
+        route = self._route(place, self.station[i])
+        shift_end = self.pending_shift_end[i]
+        if shift_end is not None:
+            # Finished a call past shift end: drive home on overtime, then off duty.
+            self.pending_shift_end[i] = None
+            self.tally.overtime_s[i] += now + route.duration_s - shift_end
+            if self.break_due_until[i] is not None:
+                self.break_due_until[i] = None
+                self.tally.breaks_missed[i] += 1
+            out.append(self._go_off_duty(i, now + route.duration_s))
+            return out
+        window_end = self.break_due_until[i]
+        if window_end is not None:
+            # Busy when the break window opened: the break comes at the first free moment, and
+            # counts as deferred when calls kept the team busy past the window.
+            self.break_due_until[i] = None
+            if now > window_end:
+                self.tally.breaks_deferred[i] += 1
+                self.tally.break_delay_s[i] += now - window_end
+            out.extend(self._start_break(i, now))
+            return out
+        self._head_home(i, place, now)
+        out.extend(self._match_queue(now))
+        return out
+
+    def _head_home(self, i: int, here: int, now: float) -> None:
+        """Team ``i`` is free at ``here``: dispatchable, driving back to its station."""
+        route = self._route(here, self.station[i])
+        if route.duration_s > 0:
+            self.status[i] = RETURNING
+            self.returning[i] = (route, now)
+        else:
+            self.status[i] = AVAILABLE
+        self.fleet.dispatchable[i] = True
+
+    def _break_window(self, i: int, now: float) -> list[Decision]:
+        state = self.status[i]
+        if state in (AVAILABLE, RETURNING) and self.fleet.on_duty[i]:
+            self._refresh(now)
+            return self._start_break(i, now)
+        if state is DISPATCHED:
+            meal = self.settings.meal_break
+            assert meal is not None
+            self.break_due_until[i] = now + (meal.window_end_h - meal.window_start_h) * 3600.0
+        return []
+
+    def _start_break(self, i: int, now: float) -> list[Decision]:
+        meal = self.settings.meal_break
+        assert meal is not None
+        self.status[i] = ON_BREAK
+        self.returning.pop(i, None)
+        self.fleet.dispatchable[i] = False
+        self.tally.breaks[i] += 1
+        return [
+            BreakStarted(self.fleet.team_ids[i], now),
+            self._timer("break_end", i, now + meal.length_min * 60.0),
+        ]
+
+    def _break_end(self, i: int, now: float) -> list[Decision]:
+        if self.status[i] is not ON_BREAK:
+            return []  # the shift ended during the break
+        out: list[Decision] = [BreakEnded(self.fleet.team_ids[i], now)]
+        if self.tracker is not None:
+            self.tracker.rested(i, now)
+        self._head_home(i, int(self.fleet.place[i]), now)
+        out.extend(self._match_queue(now))
+        return out
+
+    def _go_off_duty(self, i: int, at_s: float) -> OffDuty:
+        self.status[i] = OFF_DUTY
+        self.returning.pop(i, None)
+        self.fleet.place[i] = self.station[i]
+        self.fleet.dispatchable[i] = False
+        return OffDuty(self.fleet.team_ids[i], at_s)
+
+    def shift_started(self, team_id: str, now: float) -> list[Decision]:
+        """Team ``team_id``'s shift starts: on duty at its station (unless still on a call)."""
+        i = self._row(team_id)
+        self.fleet.on_duty[i] = True
+        if self.status[i] is DISPATCHED:
+            end = self.pending_shift_end[i]
+            if end is not None:  # still on the last shift's call: overtime until now
+                self.tally.overtime_s[i] += now - end
+                self.pending_shift_end[i] = None
+            return []
+        self.status[i] = AVAILABLE
+        self.fleet.place[i] = self.station[i]
+        self.fleet.dispatchable[i] = True
+        if self.tracker is not None:
+            self.tracker.shift_started(i, now)
+        out: list[Decision] = []
+        meal = self.settings.meal_break
+        if meal is not None:
+            out.append(self._timer("break_window", i, now + meal.window_start_h * 3600.0))
+        out.extend(self._match_queue(now))
+        return out
+
+    def shift_ended(self, team_id: str, now: float) -> list[Decision]:
+        """Team ``team_id``'s shift ends: a team on a call finishes it on overtime."""
+        i = self._row(team_id)
+        self.fleet.on_duty[i] = False
+        self.fleet.dispatchable[i] = False
+        state = self.status[i]
+        if self.break_due_until[i] is not None and state is not DISPATCHED:
+            self.break_due_until[i] = None
+            self.tally.breaks_missed[i] += 1
+        if state is DISPATCHED:
+            self.pending_shift_end[i] = now
+            return []
+        if state is RETURNING:
+            route, start = self.returning[i]
+            remaining = max(0.0, route.duration_s - (now - start))
+            self.tally.overtime_s[i] += remaining
+            return [self._go_off_duty(i, now + remaining)]
+        return [self._go_off_duty(i, now)]
+
+    # -- the queue -------------------------------------------------------------------------
+    def _match_queue(self, now: float) -> list[Decision]:
+        """Offer free teams to waiting calls: highest priority first, then oldest."""
+        out: list[Decision] = []
+        if self.n_queued == 0:
+            return out
+        self._refresh(now)
+        fleet = self.fleet
+        for queue in self.queues:
+            if not queue:
+                continue
+            kept: deque[_Call] = deque()
+            while queue:
+                call = queue.popleft()
+                state = call.state
+                if state is not QUEUED and state is not WAITING_ANY:
+                    continue  # left the queue (fallback timer, cancel) since it was queued
+                if not fleet.dispatchable.any():
+                    kept.append(call)
+                    continue
+                choice = self._best(call, now, specialist_only=state is QUEUED)
+                if choice.row >= 0:
+                    self.n_queued -= 1
+                    out.append(self._dispatch(call, choice, now, specialist=choice.specialist))
+                else:
+                    if choice.wellness:
+                        out.append(Held(call.key, choice.wellness))
+                    kept.append(call)
+            queue.extend(kept)
+        return out
+
+    def close(self, now: float) -> list[Decision]:
+        """End the session at ``now``: calls still waiting are unserved.
+
+        Teams still on a call count their busy time up to ``now``.
+        """
+        for i, state in enumerate(self.status):
+            if state is DISPATCHED:
+                self.tally.busy_s[i] += now - self.busy_since[i]
+        out: list[Decision] = []
+        for queue in self.queues:
+            for call in queue:
+                if call.state is QUEUED or call.state is WAITING_ANY:
+                    call.state = CallState.UNSERVED
+                    self.calls.pop(call.key, None)
+                    out.append(Unserved(call.key, now))
+            queue.clear()
+        self.n_queued = 0
+        return out
+
+    # -- queries ---------------------------------------------------------------------------
+    def pending(self) -> list[tuple[CallKey, CallState, ReasonCode | None]]:
+        """Waiting calls in the order they will be offered a team: priority, then age."""
+        return [
+            (call.key, call.state, call.reason)
+            for queue in self.queues
+            for call in queue
+            if call.state is QUEUED or call.state is WAITING_ANY
+        ]
