@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -56,11 +56,20 @@ from dispatch.dispatcher.decisions import (
     Timer,
     Unserved,
 )
+from dispatch.dispatcher.events import (
+    CallReady,
+    Event,
+    ShiftBoundary,
+    TimerDue,
+    UnitCleared,
+    UnitStatus,
+)
 from dispatch.dispatcher.legs import Leg
 from dispatch.errors import InputError
 from dispatch.match.fleet import Fleet
 from dispatch.match.matcher import Choice, Matcher
-from dispatch.model import CallState, MealBreak, ReasonCode, RiskLevel, TeamKind, TeamStatus
+from dispatch.match.wellness import WellnessRules
+from dispatch.model import Call, CallState, MealBreak, ReasonCode, RiskLevel, TeamKind, TeamStatus
 from dispatch.travel import Route
 
 AVAILABLE = TeamStatus.AVAILABLE
@@ -103,7 +112,7 @@ class DispatchSettings:
 class _Call:
     """A call the session still has to place (or has placed and may need at clear time)."""
 
-    __slots__ = ("critical", "key", "place", "priority", "reason", "risk", "state")
+    __slots__ = ("critical", "key", "place", "priority", "reason", "risk", "state", "ticket")
 
     def __init__(
         self, key: CallKey, place: int, risk: RiskLevel, priority: int, critical: bool
@@ -115,6 +124,33 @@ class _Call:
         self.critical = critical
         self.state = CallState.PENDING
         self.reason: ReasonCode | None = None
+        # Which queue entry is the live one: a call that falls back to the fleet is queued again
+        # at the back, and its older entry must not be offered a team a second time.
+        self.ticket = 0
+
+    def record(self) -> list[Any]:
+        """Plain values for a snapshot."""
+        reason = None if self.reason is None else self.reason.value
+        return [
+            self.key,
+            self.place,
+            self.risk.value,
+            self.priority,
+            self.critical,
+            self.state.value,
+            reason,
+            self.ticket,
+        ]
+
+    @classmethod
+    def from_record(cls, row: list[Any]) -> _Call:
+        """The call a `record` describes."""
+        key, place, risk, priority, critical, state, reason, ticket = row
+        call = cls(key, int(place), RiskLevel(risk), int(priority), bool(critical))
+        call.state = CallState(state)
+        call.reason = None if reason is None else ReasonCode(reason)
+        call.ticket = int(ticket)
+        return call
 
 
 @dataclass
@@ -194,10 +230,11 @@ class Dispatcher:
             WellnessTracker(matcher.wellness, fleet) if matcher.wellness is not None else None
         )
         self.calls: dict[CallKey, _Call] = {}
-        self.queues: tuple[deque[_Call], ...] = tuple(deque() for _ in range(5))
+        self.queues: tuple[deque[tuple[int, _Call]], ...] = tuple(deque() for _ in range(5))
         self.n_queued = 0
         self.timers: dict[str, tuple[str, Any]] = {}
         self._timer_seq = 0
+        self.applied: set[str] = set()
         self._legs = legs if legs is not None else {}
 
     @classmethod
@@ -324,7 +361,8 @@ class Dispatcher:
 
     def _enqueue(self, call: _Call, state: CallState) -> None:
         call.state = state
-        self.queues[call.priority].append(call)
+        call.ticket += 1
+        self.queues[call.priority].append((call.ticket, call))
         self.n_queued += 1
 
     def _fallback(self, call: _Call, now: float, wellness: str = "") -> list[Decision]:
@@ -556,14 +594,15 @@ class Dispatcher:
         for queue in self.queues:
             if not queue:
                 continue
-            kept: deque[_Call] = deque()
+            kept: deque[tuple[int, _Call]] = deque()
             while queue:
-                call = queue.popleft()
+                entry = queue.popleft()
+                ticket, call = entry
                 state = call.state
-                if state is not QUEUED and state is not WAITING_ANY:
-                    continue  # left the queue (fallback timer, cancel) since it was queued
+                if ticket != call.ticket or (state is not QUEUED and state is not WAITING_ANY):
+                    continue  # left this place in the queue (timer, cancel) since it was queued
                 if not fleet.dispatchable.any():
-                    kept.append(call)
+                    kept.append(entry)
                     continue
                 choice = self._best(call, now, specialist_only=state is QUEUED)
                 if choice.row >= 0:
@@ -572,7 +611,7 @@ class Dispatcher:
                 else:
                     if choice.wellness:
                         out.append(Held(call.key, choice.wellness))
-                    kept.append(call)
+                    kept.append(entry)
             queue.extend(kept)
         return out
 
@@ -586,8 +625,8 @@ class Dispatcher:
                 self.tally.busy_s[i] += now - self.busy_since[i]
         out: list[Decision] = []
         for queue in self.queues:
-            for call in queue:
-                if call.state is QUEUED or call.state is WAITING_ANY:
+            for ticket, call in queue:
+                if ticket == call.ticket and call.state in (QUEUED, WAITING_ANY):
                     call.state = CallState.UNSERVED
                     self.calls.pop(call.key, None)
                     out.append(Unserved(call.key, now))
@@ -601,6 +640,202 @@ class Dispatcher:
         return [
             (call.key, call.state, call.reason)
             for queue in self.queues
-            for call in queue
-            if call.state is QUEUED or call.state is WAITING_ANY
+            for ticket, call in queue
+            if ticket == call.ticket and call.state in (QUEUED, WAITING_ANY)
         ]
+
+    # -- events from a CAD system ----------------------------------------------------------
+    def receive(self, call: Call, now: float | None = None) -> list[Decision]:
+        """A `Call` from a call log or a CAD system is ready at ``now`` (its ``received_s``).
+
+        Snaps it onto the network, applies the escalating flags and the wellness rules'
+        definition of a critical incident, then `call_ready`.
+        """
+        rules = self.matcher.wellness or WellnessRules()
+        return self.call_ready(
+            call.call_id,
+            call.received_s if now is None else now,
+            place=self.matcher.place_of(call),
+            risk=self.matcher.rules.effective_risk(call.risk, call.flags),
+            priority=call.priority,
+            critical=rules.is_critical(call.call_type, call.risk.value, call.flags),
+        )
+
+    def unit_status(
+        self, team_id: str, now: float, status: TeamStatus, *, place: int | None = None
+    ) -> list[Decision]:
+        """A unit reports ``status`` (and maybe where it is), as a CAD status message does.
+
+        ``available`` clears a unit that is on a call (at ``place``, else where it is) or
+        returns it to service; ``en_route``, ``on_scene`` and ``transporting`` commit a free
+        unit to work the session did not give it; ``out_of_service`` and ``on_break`` take it
+        out of service until it is available again; ``off_duty`` ends its shift. A place alone
+        (the same status) is a position report.
+        """
+        i = self._row(team_id)
+        current = self.status[i]
+        if place is not None and current is not DISPATCHED:
+            self.returning.pop(i, None)
+            self.fleet.place[i] = place
+        if status is TeamStatus.OFF_DUTY:
+            return [] if current is OFF_DUTY else self.shift_ended(team_id, now)
+        if not self.fleet.on_duty[i]:
+            if status is TeamStatus.AVAILABLE:  # logged on outside the schedule
+                return self.shift_started(team_id, now)
+            raise InputError(
+                f"team {team_id!r} is off duty; log it on (available) first", field="status"
+            )
+        if status is TeamStatus.AVAILABLE or status is TeamStatus.RETURNING:
+            if current is DISPATCHED:
+                here = int(self.fleet.place[i]) if place is None else place
+                return self.unit_cleared(team_id, now, place=here)
+            if current is AVAILABLE or current is RETURNING:
+                return []
+            self.status[i] = AVAILABLE
+            self.fleet.dispatchable[i] = True
+            return self._match_queue(now)
+        if status.committed:
+            if current is not DISPATCHED:
+                self.returning.pop(i, None)
+                self.status[i] = DISPATCHED
+                self.fleet.dispatchable[i] = False
+                self.busy_since[i] = now
+            return []
+        if status is TeamStatus.OUT_OF_SERVICE or status is ON_BREAK:
+            if current is DISPATCHED:
+                raise InputError(
+                    f"team {team_id!r} is on a call; clear it (available) first", field="status"
+                )
+            self.returning.pop(i, None)
+            self.status[i] = ON_BREAK if status is ON_BREAK else TeamStatus.OUT_OF_SERVICE
+            self.fleet.dispatchable[i] = False
+            return []
+        raise InputError(f"status {status.value!r} cannot be reported", field="status")
+
+    def handle(self, event: Event) -> list[Decision]:
+        """Apply one event; an event whose ``event_id`` was applied before changes nothing.
+
+        Examples
+        --------
+        >>> from dispatch.dispatcher.events import ShiftBoundary
+        >>> from dispatch.match import Matcher
+        >>> from dispatch.networks import road_grid
+        >>> session = Dispatcher.from_columns(
+        ...     Matcher(road_grid(3, 3)), ["P-1"], [TeamKind.PATROL], [False], stations=[4])
+        >>> session.handle(ShiftBoundary("e1", 0.0, "P-1", start=True))
+        []
+        >>> session.handle(ShiftBoundary("e1", 0.0, "P-1", start=True)), session.seen("e1")
+        ([], True)
+        """
+        if event.event_id in self.applied:
+            return []
+        if isinstance(event, CallReady):
+            out = self.call_ready(
+                event.call_id,
+                event.at_s,
+                place=event.place,
+                risk=event.risk,
+                priority=event.priority,
+                critical=event.critical,
+            )
+        elif isinstance(event, UnitStatus):
+            out = self.unit_status(event.team_id, event.at_s, event.status, place=event.place)
+        elif isinstance(event, UnitCleared):
+            out = self.unit_cleared(event.team_id, event.at_s, place=event.place)
+        elif isinstance(event, ShiftBoundary):
+            start = self.shift_started if event.start else self.shift_ended
+            out = start(event.team_id, event.at_s)
+        elif isinstance(event, TimerDue):
+            out = self.timer_due(event.timer_id, event.at_s)
+        else:
+            out = self.cancel(event.call_id, event.at_s)
+        self.applied.add(event.event_id)
+        return out
+
+    def seen(self, event_id: str) -> bool:
+        """True when an event with this id was applied."""
+        return event_id in self.applied
+
+    # -- snapshot --------------------------------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        """The whole state as plain values (JSON-ready), for `restore`.
+
+        The configuration (matcher, teams, stations, settings) is not included: restore into a
+        session built the same way.
+        """
+        fleet = self.fleet
+        calls = {id(c): c for c in self.calls.values()}
+        calls.update({id(c): c for c in self.team_call if c is not None})
+        for queue in self.queues:
+            calls.update({id(c): c for t, c in queue if t == c.ticket})
+        order = list(calls)
+        number = {key: n for n, key in enumerate(order)}
+        return {
+            "team_ids": list(fleet.team_ids),
+            "fleet": {
+                name: getattr(fleet, name).tolist()
+                for name in (
+                    "place",
+                    "on_duty",
+                    "dispatchable",
+                    "recovering_until_s",
+                    "streak",
+                    "recent_utilization",
+                    "load_s",
+                )
+            },
+            "status": [s.value for s in self.status],
+            "tally": {name: list(getattr(self.tally, name)) for name in _TALLY},
+            "busy_since": list(self.busy_since),
+            "pending_shift_end": list(self.pending_shift_end),
+            "break_due_until": list(self.break_due_until),
+            "returning": [[i, leg.places[0], start] for i, (leg, start) in self.returning.items()],
+            "calls": [calls[key].record() for key in order],
+            "open_calls": [number[id(c)] for c in self.calls.values()],
+            "team_call": [None if c is None else number[id(c)] for c in self.team_call],
+            "queues": [
+                [[t, number[id(c)]] for t, c in queue if t == c.ticket] for queue in self.queues
+            ],
+            "n_queued": self.n_queued,
+            "timers": [[k, kind, subject] for k, (kind, subject) in self.timers.items()],
+            "timer_seq": self._timer_seq,
+            "applied": sorted(self.applied),
+            "tracker": None if self.tracker is None else self.tracker.snapshot(),
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Put back a `snapshot`: the session then continues exactly as the one it came from.
+
+        Raises
+        ------
+        InputError
+            If the snapshot is of another fleet.
+        """
+        fleet = self.fleet
+        if list(state["team_ids"]) != fleet.team_ids:
+            raise InputError("the snapshot is of another fleet (team ids differ)")
+        for name, values in state["fleet"].items():
+            column = getattr(fleet, name)
+            column[:] = np.asarray(values, dtype=column.dtype)
+        self.status = [TeamStatus(s) for s in state["status"]]
+        self.tally = TeamTally(**{name: list(state["tally"][name]) for name in _TALLY})
+        self.busy_since = [float(x) for x in state["busy_since"]]
+        self.pending_shift_end = list(state["pending_shift_end"])
+        self.break_due_until = list(state["break_due_until"])
+        self.returning = {
+            int(i): (self._route(int(origin), self.station[int(i)]), float(start))
+            for i, origin, start in state["returning"]
+        }
+        calls = [_Call.from_record(row) for row in state["calls"]]
+        self.calls = {calls[n].key: calls[n] for n in state["open_calls"]}
+        self.team_call = [None if n is None else calls[n] for n in state["team_call"]]
+        self.queues = tuple(deque((int(t), calls[n]) for t, n in q) for q in state["queues"])
+        self.n_queued = int(state["n_queued"])
+        self.timers = {k: (kind, subject) for k, kind, subject in state["timers"]}
+        self._timer_seq = int(state["timer_seq"])
+        self.applied = set(state["applied"])
+        if self.tracker is not None:
+            self.tracker.restore(state["tracker"])
+
+
+_TALLY = tuple(f.name for f in fields(TeamTally))
