@@ -39,12 +39,21 @@ A minimal file::
 from __future__ import annotations
 
 import copy
+import math
 import tomllib
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from dispatch.distributions import Distribution
 from dispatch.errors import InputError
@@ -60,6 +69,7 @@ from dispatch.scenario import (
     TeamSpec,
 )
 from dispatch.travel import TravelTimes
+from dispatch.travel_bands import DEFAULT_CLASS, TravelBand, TravelBands, parse_clock, parse_days
 
 DAY_NAMES = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 DAY_SETS = {"all": list(range(7)), "weekdays": list(range(5)), "weekends": [5, 6]}
@@ -102,6 +112,77 @@ class DistributionSpec(Strict):
         return Distribution.lognormal_from_quantile(need("median"), need("p95"))
 
 
+#: Keys of ``[network] columns``: the column-name parameters of `TravelTimes.from_edge_csv`.
+EDGE_CSV_COLUMNS = (
+    "node",
+    "lat",
+    "lon",
+    "source",
+    "target",
+    "seconds",
+    "length_m",
+    "speed_kph",
+    "road_class",
+)
+
+
+class BandSpec(Strict):
+    """One ``[[network.bands]]`` entry: a weekly window of local time with its own speeds.
+
+    ``days`` are the days the window starts on; an ``end`` at or before ``start`` runs past
+    midnight. Give ``speed_factor`` (one number, or a table by road class with ``default`` for
+    the rest; speeds are multiplied by it) or ``weight_column`` (an edge column of seconds).
+    """
+
+    id: str = Field(min_length=1)
+    days: list[str] | str = "all"
+    start: str
+    end: str
+    speed_factor: float | dict[str, float] | None = None
+    weight_column: str | None = Field(default=None, min_length=1)
+
+    @field_validator("start", "end")
+    @classmethod
+    def _clock(cls, value: str, info: Any) -> str:
+        parse_clock(value, allow_24=info.field_name == "end")
+        return value
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, value: list[str] | str) -> list[str] | str:
+        parse_days(value)
+        return value
+
+    @field_validator("speed_factor")
+    @classmethod
+    def _positive(cls, value: float | dict[str, float] | None) -> float | dict[str, float] | None:
+        factors = value if isinstance(value, dict) else {DEFAULT_CLASS: value}
+        for road_class, factor in factors.items():
+            if factor is not None and not (math.isfinite(factor) and factor > 0):
+                raise ValueError(
+                    f"speed factor for {road_class!r} must be a finite number > 0, got {factor!r}"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> BandSpec:
+        if (self.speed_factor is None) == (self.weight_column is None):
+            raise ValueError("give exactly one of 'speed_factor' or 'weight_column'")
+        if isinstance(self.speed_factor, dict) and not self.speed_factor:
+            raise ValueError("speed_factor names no road class")
+        return self
+
+    def build(self) -> TravelBand:
+        return TravelBand.weekly(
+            self.id,
+            days=self.days,
+            start=self.start,
+            end=self.end,
+            speed_factor=self.speed_factor,
+            weight_column=self.weight_column,
+        )
+
+
 class NetworkSpec(Strict):
     kind: Literal["graph", "straight_line"]
     path: str | None = None
@@ -112,6 +193,46 @@ class NetworkSpec(Strict):
     circuity: float = Field(default=1.3, ge=1.0)
     cutoff_min: float = Field(default=60.0, gt=0)
     max_snap_m: float = Field(default=500.0, gt=0)
+    bands: list[BandSpec] = Field(default_factory=list)
+
+    @field_validator("columns")
+    @classmethod
+    def _column_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = [key for key in value if key not in EDGE_CSV_COLUMNS]
+        if unknown:
+            raise ValueError(
+                f"unknown column key(s) {', '.join(map(repr, unknown))}; "
+                f"use {', '.join(EDGE_CSV_COLUMNS)}"
+            )
+        return value
+
+    @field_validator("bands")
+    @classmethod
+    def _bands_apart(cls, value: list[BandSpec]) -> list[BandSpec]:
+        try:
+            TravelBands(tuple(b.build() for b in value))
+        except InputError as error:
+            raise ValueError(str(error)) from None
+        return value
+
+    @model_validator(mode="after")
+    def _bands_fit_the_kind(self) -> NetworkSpec:
+        if self.kind != "straight_line":
+            return self
+        for k, band in enumerate(self.bands):
+            named = isinstance(band.speed_factor, dict) and set(band.speed_factor) - {DEFAULT_CLASS}
+            if band.weight_column is not None or named:
+                raise ValueError(
+                    f"bands.{k} ({band.id!r}): straight-line travel has no roads; give one "
+                    "speed_factor number (or a table with only 'default')"
+                )
+        return self
+
+    def travel_bands(self, timezone: str) -> TravelBands | None:
+        """The bands in the scenario's time zone; None when there are none."""
+        if not self.bands:
+            return None
+        return TravelBands(tuple(b.build() for b in self.bands), timezone=timezone)
 
 
 class SyntheticSpec(Strict):
@@ -376,7 +497,7 @@ def build(spec: ScenarioFile, *, source: Path | None = None) -> Scenario:
     try:
         return Scenario(
             name=spec.name,
-            travel=_network(spec.network, where),
+            travel=_network(spec.network, where, spec.timezone),
             calls=calls_input,
             teams=tuple(teams),
             stations=tuple(Site(s.id, s.lat, s.lon, s.name) for s in spec.stations),
@@ -396,14 +517,22 @@ def build(spec: ScenarioFile, *, source: Path | None = None) -> Scenario:
         raise InputError(str(error), source=where) from None
 
 
-def _network(spec: NetworkSpec, where: str) -> TravelTimes:
+def _network(spec: NetworkSpec, where: str, timezone: str) -> TravelTimes:
+    bands = spec.travel_bands(timezone)
     if spec.kind == "straight_line":
         return TravelTimes.straight_line(
-            speed_kph=spec.speed_kph, circuity=spec.circuity, cutoff_s=spec.cutoff_min * 60.0
+            speed_kph=spec.speed_kph,
+            circuity=spec.circuity,
+            cutoff_s=spec.cutoff_min * 60.0,
+            bands=bands,
         )
     if spec.path is None:
         raise InputError("network: kind = 'graph' needs a 'path'", source=where)
-    options: dict[str, Any] = {"cutoff_s": spec.cutoff_min * 60.0, "max_snap_m": spec.max_snap_m}
+    options: dict[str, Any] = {
+        "cutoff_s": spec.cutoff_min * 60.0,
+        "max_snap_m": spec.max_snap_m,
+        "bands": bands,
+    }
     fmt = spec.format
     if fmt == "auto":
         lower = spec.path.lower()
@@ -420,7 +549,8 @@ def _network(spec: NetworkSpec, where: str) -> TravelTimes:
         return TravelTimes.from_osm_xml(spec.path, **options)
     if spec.nodes is None:
         raise InputError("network: an edge-list CSV needs 'nodes' (the node CSV)", source=where)
-    return TravelTimes.from_edge_csv(spec.path, spec.nodes, **spec.columns, **options)
+    options.update(spec.columns)
+    return TravelTimes.from_edge_csv(spec.path, spec.nodes, **options)
 
 
 def _calls(spec: ScenarioFile, where: str) -> tuple[Any, dict[str, Any]]:

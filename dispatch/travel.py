@@ -11,22 +11,30 @@ Two sources sit behind the one interface:
   destination gives every origin's time at once, and rows are cached by destination.
 - `StraightLineTimes`: haversine distance x circuity / speed, for places with no road network.
 
+Travel may depend on the time of the week (`dispatch.travel_bands`): an oracle built with
+``bands`` holds one set of edge weights per band and answers a query given ``at_s`` (engine
+seconds since the scenario start, the time the unit sets off) with the weights of the band in
+force then, on a view anchored at the scenario start (`TravelTimes.anchored`). A query without
+``at_s``, and every query on an oracle without bands, uses the network's own weights.
+
 networkx is used only to load graphs and, in the tests, as the reference answer.
 """
 
 from __future__ import annotations
 
+import ast
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 import numpy.typing as npt
 
 from dispatch.errors import InputError, OutsideNetworkError
 from dispatch.model import check_coordinate
+from dispatch.travel_bands import BandClock, TravelBands
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -93,9 +101,18 @@ class TravelTimes:
 
     Use the alternate constructors: `from_graph`, `from_graphml`, `from_osm_xml`,
     `from_edge_csv` (road networks) or `straight_line`.
+
+    Every query takes an optional ``at_s``: engine seconds since the scenario start at which the
+    unit sets off. On an oracle with travel bands (``bands``), a query with ``at_s`` is answered
+    with the weights of the band in force then, for the whole trip; this needs the view
+    `anchored` at the scenario start. Without ``at_s``, or without bands, the network's own
+    weights apply.
     """
 
     cutoff_s: float
+    #: The travel bands, or None when travel does not depend on the time.
+    bands: TravelBands | None = None
+    _clock: BandClock | None = None
 
     # -- constructors --------------------------------------------------------------------
     @staticmethod
@@ -105,6 +122,8 @@ class TravelTimes:
         weight: str = "travel_time",
         lat: str = "y",
         lon: str = "x",
+        road_class: str = "highway",
+        bands: TravelBands | None = None,
         cutoff_s: float = DEFAULT_CUTOFF_S,
         max_snap_m: float = DEFAULT_MAX_SNAP_M,
         cache_mb: float = DEFAULT_CACHE_MB,
@@ -119,12 +138,38 @@ class TravelTimes:
             edges the fastest counts. An undirected graph counts each edge both ways.
         weight
             Edge attribute holding travel seconds.
+        road_class
+            Edge attribute holding the road class that band speed factors name (OpenStreetMap
+            ``highway``; of a list, or a list written as text, the first). Read only when a band
+            names road classes; edges without it take the band's default factor.
+        bands
+            Travel bands: each band's edge seconds are the base seconds divided by its speed
+            factor for the edge's road class, or the edge attribute its ``weight_column`` names.
         cutoff_s
             Searches stop at this many seconds; farther places count as unreachable.
         max_snap_m
             A coordinate farther than this from every node is an `OutsideNetworkError`.
         cache_mb
-            Memory budget for cached destination rows, in MiB.
+            Memory budget for cached destination rows, in MiB (shared by every band).
+
+        Examples
+        --------
+        >>> import networkx as nx
+        >>> from dispatch.travel_bands import TravelBand, TravelBands
+        >>> G = nx.DiGraph()
+        >>> G.add_node("a", y=39.740, x=-104.990)
+        >>> G.add_node("b", y=39.741, x=-104.990)
+        >>> G.add_edge("a", "b", travel_time=30.0, highway="primary")
+        >>> G.add_edge("b", "a", travel_time=40.0, highway="residential")
+        >>> rush = TravelBand.weekly("rush", start="07:00", end="09:00",
+        ...                          speed_factor={"primary": 0.5})
+        >>> travel = TravelTimes.from_graph(G, bands=TravelBands((rush,)))
+        >>> travel.time(0, 1), travel.time(1, 0)
+        (30.0, 40.0)
+        >>> import pandas as pd
+        >>> view = travel.anchored(pd.Timestamp("2025-03-03", tz="UTC"))
+        >>> view.time(0, 1, at_s=8 * 3600), view.time(1, 0, at_s=8 * 3600)
+        (60.0, 40.0)
         """
         nodes = list(G.nodes)
         if not nodes:
@@ -156,13 +201,19 @@ class TravelTimes:
                 src.append(index[v])
                 dst.append(index[u])
                 secs.append(float(w))
+        seconds = np.asarray(secs, dtype=float)
+        band_seconds: list[FloatArray] = []
+        if bands is not None and len(bands):
+            band_seconds = _graph_band_seconds(G, seconds, bands, road_class)
         return RoadNetworkTimes(
             lats,
             lons,
             np.asarray(src, dtype=np.int64),
             np.asarray(dst, dtype=np.int64),
-            np.asarray(secs, dtype=float),
+            seconds,
             node_ids=nodes,
+            bands=bands,
+            band_seconds=band_seconds,
             cutoff_s=cutoff_s,
             max_snap_m=max_snap_m,
             cache_mb=cache_mb,
@@ -172,8 +223,8 @@ class TravelTimes:
     def from_graphml(path: str | Path, **kwargs: Any) -> RoadNetworkTimes:
         """Load a GraphML road network (nodes with ``y``/``x``, edges with ``travel_time``).
 
-        This is the format ``dispatch network import`` writes. Keyword arguments go to
-        `from_graph`.
+        This is the format ``dispatch network import`` writes (edges carry the OpenStreetMap
+        ``highway`` class, which band speed factors name). Keyword arguments go to `from_graph`.
         """
         import networkx as nx
 
@@ -208,18 +259,28 @@ class TravelTimes:
         seconds: str | None = None,
         length_m: str = "length_m",
         speed_kph: str = "speed_kph",
+        road_class: str = "highway",
+        bands: TravelBands | None = None,
         **kwargs: Any,
     ) -> RoadNetworkTimes:
         """Load a road network from an edge-list CSV and a node CSV.
 
         Edge travel time is the ``seconds`` column when given, else ``length_m`` / ``speed_kph``.
         Column names are parameters so exports such as NREL RouteE's map straight on (see
-        `dispatch.datasets`). Keyword arguments go to the oracle (``cutoff_s`` ...).
+        `dispatch.datasets`). With ``bands``, the ``road_class`` column (read only when a band
+        names road classes) and every band's ``weight_column`` (seconds) come from the edge
+        CSV. Keyword arguments go to the oracle (``cutoff_s`` ...).
         """
         import pandas as pd
 
         node_frame = _read_csv(nodes, [node, lat, lon])
         wanted = [source, target] + ([seconds] if seconds else [length_m, speed_kph])
+        has_bands = bands is not None and len(bands) > 0
+        if has_bands:
+            assert bands is not None
+            wanted += [c for c in bands.weight_columns if c not in wanted]
+            if bands.road_classes and road_class not in wanted:
+                wanted.append(road_class)
         edge_frame = _read_csv(edges, wanted)
         node_ids = node_frame[node].tolist()
         index = pd.Index(node_ids)
@@ -253,6 +314,27 @@ class TravelTimes:
                 row=row,
                 field=seconds or length_m,
             )
+        band_seconds: list[FloatArray] = []
+        if has_bands:
+            assert bands is not None
+            columns: dict[str, FloatArray] = {}
+            for column in bands.weight_columns:
+                values = pd.to_numeric(edge_frame[column], errors="coerce").to_numpy(dtype=float)
+                bad = ~np.isfinite(values) | (values < 0)
+                if bad.any():
+                    raise InputError(
+                        "band edge travel time must be a finite number >= 0 seconds",
+                        source=str(edges),
+                        row=int(np.flatnonzero(bad)[0]) + 1,
+                        field=column,
+                    )
+                columns[column] = values
+            classes = None
+            if bands.road_classes:
+                classes = [road_class_of(v) for v in edge_frame[road_class].tolist()]
+            band_seconds = bands.edge_seconds(
+                secs, road_class=classes, columns=columns, source=str(edges)
+            )
         return RoadNetworkTimes(
             node_frame[lat].to_numpy(dtype=float),
             node_frame[lon].to_numpy(dtype=float),
@@ -260,19 +342,35 @@ class TravelTimes:
             dst.astype(np.int64),
             secs,
             node_ids=node_ids,
+            bands=bands,
+            band_seconds=band_seconds,
             **kwargs,
         )
 
     @staticmethod
     def straight_line(
-        *, speed_kph: float = 40.0, circuity: float = 1.3, cutoff_s: float = DEFAULT_CUTOFF_S
+        *,
+        speed_kph: float = 40.0,
+        circuity: float = 1.3,
+        cutoff_s: float = DEFAULT_CUTOFF_S,
+        bands: TravelBands | None = None,
     ) -> StraightLineTimes:
         """Haversine distance x ``circuity`` / ``speed_kph``, for places with no road network.
 
         The defaults (40 km/h, circuity 1.3) are typical of urban emergency driving; set them
-        from local data where there is any.
+        from local data where there is any. Each band multiplies ``speed_kph`` by its default
+        speed factor (there are no road classes).
+
+        Examples
+        --------
+        >>> travel = TravelTimes.straight_line(speed_kph=36.0, circuity=1.0)
+        >>> a, b = travel.snap_many([39.70, 39.71], [-105.0, -105.0])
+        >>> round(travel.time(int(a), int(b)), 1)  # 1,112 m at 10 m/s
+        111.2
         """
-        return StraightLineTimes(speed_kph=speed_kph, circuity=circuity, cutoff_s=cutoff_s)
+        return StraightLineTimes(
+            speed_kph=speed_kph, circuity=circuity, cutoff_s=cutoff_s, bands=bands
+        )
 
     # -- interface -----------------------------------------------------------------------
     @property
@@ -292,20 +390,78 @@ class TravelTimes:
         """Latitude and longitude (degrees) of places."""
         raise NotImplementedError
 
-    def times_to(self, origins: IntArray, destination: int) -> FloatArray:
-        """Seconds from each origin place to ``destination``; ``inf`` past the cut-off."""
+    def times_to(
+        self, origins: IntArray, destination: int, at_s: float | None = None
+    ) -> FloatArray:
+        """Seconds from each origin place to ``destination``; ``inf`` past the cut-off.
+
+        ``at_s`` (engine seconds) picks the travel band in force when the units set off.
+        """
         raise NotImplementedError
 
-    def time(self, origin: int, destination: int) -> float:
-        """Seconds from one place to another; ``inf`` past the cut-off."""
-        return float(self.times_to(np.array([origin], dtype=np.int64), destination)[0])
+    def time(self, origin: int, destination: int, at_s: float | None = None) -> float:
+        """Seconds from one place to another setting off at ``at_s``; ``inf`` past the cut-off."""
+        return float(self.times_to(np.array([origin], dtype=np.int64), destination, at_s)[0])
 
-    def route(self, origin: int, destination: int) -> Route:
-        """The places passed on the fastest way from ``origin`` to ``destination``."""
+    def route(self, origin: int, destination: int, at_s: float | None = None) -> Route:
+        """The places passed on the fastest way from ``origin`` to ``destination``.
+
+        The band in force at ``at_s`` (setting off) applies to the whole route.
+        """
         raise NotImplementedError
 
-    def warm(self, destinations: npt.ArrayLike) -> None:
-        """Precompute answers for these destinations (a no-op where nothing is cached)."""
+    def warm(
+        self, destinations: npt.ArrayLike, at_s: float | None = None, *, every_band: bool = False
+    ) -> None:
+        """Precompute answers for these destinations (a no-op where nothing is cached).
+
+        For the band in force at ``at_s``, or for every band with ``every_band``.
+        """
+
+    # -- time ----------------------------------------------------------------------------
+    @property
+    def n_bands(self) -> int:
+        """Number of weight sets: 1 (the network's own) plus one per travel band."""
+        return 1 if self.bands is None else self.bands.n_bands
+
+    def anchored(self, epoch: Any) -> Self:
+        """This oracle with engine time 0 at ``epoch``, so queries may pass ``at_s``.
+
+        The view shares the network, snapped coordinates and cached answers with this oracle
+        (cached rows are per band, which the epoch does not change); only the mapping from
+        ``at_s`` to a band is its own. Without bands it is this oracle itself.
+
+        Parameters
+        ----------
+        epoch
+            The scenario start (`dispatch.sim.prepare.Prepared.epoch`): a time-zone-aware
+            `datetime` or pandas `Timestamp`.
+        """
+        if self.bands is None:
+            return self
+        # Not copy.copy: that goes through __getstate__, which leaves the caches behind.
+        view = object.__new__(type(self))
+        view.__dict__.update(self.__dict__)
+        view._clock = self.bands.clock(epoch)
+        return view
+
+    def band_at(self, at_s: float | None) -> int:
+        """Index of the travel band in force at ``at_s`` engine seconds (0: the own weights).
+
+        Raises
+        ------
+        ValueError
+            When the oracle has bands, ``at_s`` is given and the oracle is not `anchored`.
+        """
+        if at_s is None or self.bands is None:
+            return 0
+        clock = self._clock
+        if clock is None:
+            raise ValueError(
+                "this oracle has travel bands but no epoch: query travel.anchored(epoch), "
+                "whose at_s counts seconds from epoch"
+            )
+        return clock.band_at(at_s)
 
 
 def _read_csv(path: str | Path, columns: list[str]) -> Any:
@@ -325,11 +481,70 @@ def _read_csv(path: str | Path, columns: list[str]) -> Any:
     return frame
 
 
+def road_class_of(value: Any) -> str:
+    """A road class as band speed factors name it: of a list (a merged OpenStreetMap way), or a
+    list written as text as osmnx and GraphML do, the first; ``""`` for none.
+
+    Examples
+    --------
+    >>> road_class_of("primary"), road_class_of(["secondary", "primary"])
+    ('primary', 'secondary')
+    >>> road_class_of("['residential', 'tertiary']"), road_class_of(None)
+    ('residential', '')
+    """
+    if isinstance(value, str) and value.startswith("["):
+        try:
+            value = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            return str(value)
+    if isinstance(value, list | tuple):
+        value = value[0] if value else ""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value)
+
+
+def _graph_band_seconds(
+    G: nx.DiGraph[Any], seconds: FloatArray, bands: TravelBands, road_class: str
+) -> list[FloatArray]:
+    """Each band's seconds for the edges of ``G`` in `TravelTimes.from_graph`'s order."""
+    both = 1 if G.is_directed() else 2
+    classes: list[str] | None = None
+    columns: dict[str, list[float]] = {c: [] for c in bands.weight_columns}
+    found_class = False
+    names: list[str] = []
+    for u, v, data in G.edges(data=True):
+        if bands.road_classes:
+            value = data.get(road_class)
+            found_class = found_class or value is not None
+            names.extend([road_class_of(value)] * both)
+        for column, values in columns.items():
+            raw = data.get(column)
+            try:
+                number = float(raw)
+            except (TypeError, ValueError):
+                raise InputError(
+                    f"edge {u!r}->{v!r} has no numeric {column!r} (a travel band's weight_column)",
+                    source="road graph",
+                ) from None
+            values.extend([number] * both)
+    if bands.road_classes and found_class:
+        classes = names
+    return bands.edge_seconds(
+        seconds,
+        road_class=classes,
+        columns={c: np.asarray(v, dtype=float) for c, v in columns.items()},
+        source="road graph",
+    )
+
+
 class RoadNetworkTimes(TravelTimes):
     """Travel seconds on a directed road graph, stored as sparse matrices.
 
     Build it with `TravelTimes.from_graph`, `from_graphml`, `from_osm_xml` or `from_edge_csv`.
-    Places are node indices ``0..n_nodes-1``.
+    Places are node indices ``0..n_nodes-1``. With ``bands``, ``band_seconds[k - 1]`` holds
+    band ``k``'s seconds for the same edges as ``seconds``; rows are cached per band and
+    destination.
     """
 
     def __init__(
@@ -341,6 +556,8 @@ class RoadNetworkTimes(TravelTimes):
         seconds: FloatArray,
         *,
         node_ids: list[Any] | None = None,
+        bands: TravelBands | None = None,
+        band_seconds: Sequence[FloatArray] = (),
         cutoff_s: float = DEFAULT_CUTOFF_S,
         max_snap_m: float = DEFAULT_MAX_SNAP_M,
         cache_mb: float = DEFAULT_CACHE_MB,
@@ -359,6 +576,18 @@ class RoadNetworkTimes(TravelTimes):
             raise InputError("edge travel times must be finite and >= 0 seconds")
         if not cutoff_s > 0:
             raise InputError(f"cutoff_s must be > 0, got {cutoff_s!r}")
+        if bands is not None and not len(bands):
+            bands = None
+        extra = [np.asarray(b, dtype=float) for b in band_seconds]
+        if len(extra) != (0 if bands is None else len(bands)):
+            raise ValueError("band_seconds needs one array per travel band")
+        for b in extra:
+            if b.shape != seconds.shape:
+                raise ValueError("each band_seconds array needs one entry per edge")
+            if len(b) and (not np.isfinite(b).all() or (b < 0).any()):
+                raise InputError("band edge travel times must be finite and >= 0 seconds")
+        self.bands = bands
+        self._clock = None
         self.cutoff_s = float(cutoff_s)
         self.max_snap_m = float(max_snap_m)
         self.node_ids: list[Any] = list(node_ids) if node_ids is not None else list(range(n))
@@ -372,12 +601,23 @@ class RoadNetworkTimes(TravelTimes):
         src, dst, seconds = src[order], dst[order], seconds[order]
         first = np.ones(len(src), dtype=bool)
         first[1:] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
+        # Each band keeps its own fastest of parallel edges (a band may slow one and not the
+        # other): the minimum over each (src, dst) group, in the same order as the base edges.
+        groups = np.flatnonzero(first)
+        extra = [
+            np.minimum.reduceat(b[keep][order], groups) if len(groups) else b[:0] for b in extra
+        ]
         src, dst, seconds = src[first], dst[first], seconds[first]
         self.n_edges = len(src)
         # Reverse graph: a Dijkstra from the destination over reversed edges gives the time
         # from every node *to* the destination in one search. Explicit zeros stay edges.
         self._reverse = sp.csr_matrix((seconds, (dst, src)), shape=(n, n))
         self._forward = sp.csr_matrix((seconds, (src, dst)), shape=(n, n))
+        # One reverse graph per band, band 0 being the network's own; every band has the same
+        # edges, so connectivity (and snapping) is the same in all of them.
+        self._reverse_by_band = [self._reverse] + [
+            sp.csr_matrix((b, (dst, src)), shape=(n, n)) for b in extra
+        ]
         self._lat0 = math.radians(float(np.mean(self.lats)))
         # Snap only onto the largest strongly connected part: from there every snapped place
         # reaches every other. Nodes outside it (dead-end fragments of an extract) stay in the
@@ -478,20 +718,38 @@ class RoadNetworkTimes(TravelTimes):
         self._store(destination, entry)
         return entry
 
-    def _store(self, destination: int, entry: tuple[FloatArray, npt.NDArray[np.int32]]) -> None:
+    def _band_row(self, destination: int, band: int) -> tuple[FloatArray, npt.NDArray[np.int32]]:
+        """`_row` under band ``band``; band 0's key is the destination itself."""
+        if not band:
+            return self._row(destination)
+        key = band * len(self.lats) + destination
+        cached = self._cache.get(key)
+        if cached is not None:
+            self.hits += 1
+            return cached
+        self.misses += 1
+        dist, pred = self._search(destination, band)
+        entry = (np.asarray(dist, dtype=float), np.asarray(pred, dtype=np.int32))
+        self._store(key, entry)
+        return entry
+
+    def _store(self, key: int, entry: tuple[FloatArray, npt.NDArray[np.int32]]) -> None:
         # First in, first out: cheaper than LRU bookkeeping on every hit, and a replay's
-        # destinations recur evenly enough that recency buys little.
-        self._cache[destination] = entry
+        # destinations recur evenly enough that recency buys little. Keys are
+        # band x n_places + destination, so band 0's are the destinations.
+        self._cache[key] = entry
         if len(self._cache) > self._cache_rows:
             del self._cache[next(iter(self._cache))]
 
-    def _search(self, destinations: int | list[int]) -> tuple[FloatArray, npt.NDArray[np.int32]]:
+    def _search(
+        self, destinations: int | list[int], band: int = 0
+    ) -> tuple[FloatArray, npt.NDArray[np.int32]]:
         """Bounded reverse Dijkstra: seconds from every node to each destination, and the next
-        node on the way (rows per destination when given a list)."""
+        node on the way (rows per destination when given a list), under band ``band``."""
         from scipy.sparse.csgraph import dijkstra
 
         dist, pred = dijkstra(
-            self._reverse,
+            self._reverse_by_band[band],
             directed=True,
             indices=destinations,
             limit=self.cutoff_s,
@@ -499,25 +757,39 @@ class RoadNetworkTimes(TravelTimes):
         )
         return dist, pred
 
-    def warm(self, destinations: npt.ArrayLike) -> None:
-        """Compute the rows for these destinations in batched searches (up to the cache size)."""
-        todo = [int(d) for d in np.unique(np.asarray(destinations, dtype=np.int64))]
-        todo = [d for d in todo if d not in self._cache][: self._cache_rows]
-        for start in range(0, len(todo), 256):
-            batch = todo[start : start + 256]
-            dist, pred = self._search(batch)
-            for k, destination in enumerate(batch):
-                self._store(
-                    destination,
-                    # Copies: a view would keep the whole batch alive past the cache budget.
-                    (np.array(dist[k], dtype=float), np.array(pred[k], dtype=np.int32)),
-                )
+    def warm(
+        self, destinations: npt.ArrayLike, at_s: float | None = None, *, every_band: bool = False
+    ) -> None:
+        """Compute the rows for these destinations in batched searches (up to the cache size).
 
-    def times_to(self, origins: IntArray, destination: int) -> FloatArray:
+        For the band in force at ``at_s``, or with ``every_band`` for every band (each up to its
+        share of the cache).
+        """
+        bands = range(self.n_bands) if every_band else [self.band_at(at_s)]
+        budget = self._cache_rows // len(bands) if every_band else self._cache_rows
+        unique = [int(d) for d in np.unique(np.asarray(destinations, dtype=np.int64))]
+        n = len(self.lats)
+        for band in bands:
+            todo = [d for d in unique if band * n + d not in self._cache][: max(budget, 1)]
+            for start in range(0, len(todo), 256):
+                batch = todo[start : start + 256]
+                dist, pred = self._search(batch, band)
+                for k, destination in enumerate(batch):
+                    self._store(
+                        band * n + destination,
+                        # Copies: a view would keep the whole batch alive past the cache budget.
+                        (np.array(dist[k], dtype=float), np.array(pred[k], dtype=np.int32)),
+                    )
+
+    def times_to(
+        self, origins: IntArray, destination: int, at_s: float | None = None
+    ) -> FloatArray:
+        if at_s is not None and self.bands is not None:
+            return self._band_row(destination, self.band_at(at_s))[0][origins]
         return self._row(destination)[0][origins]
 
-    def route(self, origin: int, destination: int) -> Route:
-        dist, pred = self._row(destination)
+    def route(self, origin: int, destination: int, at_s: float | None = None) -> Route:
+        dist, pred = self._band_row(destination, self.band_at(at_s))
         total = dist[origin]
         if not np.isfinite(total):
             raise InputError(
@@ -533,11 +805,29 @@ class RoadNetworkTimes(TravelTimes):
         return Route(places=p, elapsed_s=total - dist[p])
 
 
+@dataclass
+class _PlaceTable:
+    """The places a straight-line oracle has handed out, shared by its `anchored` views."""
+
+    lats: FloatArray
+    lons: FloatArray
+    n: int = 0
+
+
 class StraightLineTimes(TravelTimes):
-    """Haversine distance x circuity / speed. Places are the distinct coordinates snapped so far."""
+    """Haversine distance x circuity / speed. Places are the distinct coordinates snapped so far.
+
+    With ``bands``, band ``k`` multiplies ``speed_kph`` by its default speed factor; speed factors
+    naming road classes and weight columns are errors (there are no roads).
+    """
 
     def __init__(
-        self, *, speed_kph: float, circuity: float, cutoff_s: float = DEFAULT_CUTOFF_S
+        self,
+        *,
+        speed_kph: float,
+        circuity: float,
+        cutoff_s: float = DEFAULT_CUTOFF_S,
+        bands: TravelBands | None = None,
     ) -> None:
         if not speed_kph > 0:
             raise InputError(f"speed_kph must be > 0, got {speed_kph!r}")
@@ -545,14 +835,27 @@ class StraightLineTimes(TravelTimes):
             raise InputError(
                 f"circuity must be >= 1 (road over straight distance), got {circuity!r}"
             )
+        if bands is not None and not len(bands):
+            bands = None
+        for band in bands.bands if bands is not None else ():
+            if band.weight_column is not None or band.road_classes:
+                raise InputError(
+                    f"band {band.band_id!r}: straight-line travel has no roads; give one "
+                    "speed_factor number (or only its 'default')"
+                )
+        self.bands = bands
+        self._clock = None
         self.speed_kph = float(speed_kph)
         self.circuity = float(circuity)
         self.cutoff_s = float(cutoff_s)
         self._seconds_per_m = circuity / (speed_kph / 3.6)
+        self._band_seconds_per_m = [self._seconds_per_m] + [
+            circuity / (speed_kph * band.factor("") / 3.6)
+            for band in (bands.bands if bands is not None else ())
+        ]
         self._index: dict[tuple[float, float], int] = {}
-        self._lats = np.empty(64)
-        self._lons = np.empty(64)
-        self._n = 0
+        # Arrays grow by replacement, so they live in a table the anchored views share.
+        self._places = _PlaceTable(np.empty(64), np.empty(64))
         # Scalar copies and a pair cache: a dispatch asks about a handful of teams, where plain
         # floats beat numpy's per-call overhead, and the same pairs recur across replications.
         self._lat_rad: list[float] = []
@@ -560,27 +863,37 @@ class StraightLineTimes(TravelTimes):
         self._cos_lat: list[float] = []
         self._pairs: dict[tuple[int, int], float] = {}
         self._routes: dict[tuple[int, int], Route] = {}
+        # Bands 1.. keep their pairs and routes apart from band 0's.
+        self._band_pairs: list[dict[tuple[int, int], float]] = [
+            self._pairs,
+            *({} for _ in range(self.n_bands - 1)),
+        ]
+        self._band_routes: list[dict[tuple[int, int], Route]] = [
+            self._routes,
+            *({} for _ in range(self.n_bands - 1)),
+        ]
 
     @property
     def n_places(self) -> int:
-        return self._n
+        return self._places.n
 
     def _add(self, lat: float, lon: float) -> int:
         key = (lat, lon)
         found = self._index.get(key)
         if found is not None:
             return found
-        if self._n == len(self._lats):
-            self._lats = np.concatenate([self._lats, np.empty(len(self._lats))])
-            self._lons = np.concatenate([self._lons, np.empty(len(self._lons))])
-        self._lats[self._n] = lat
-        self._lons[self._n] = lon
+        table = self._places
+        if table.n == len(table.lats):
+            table.lats = np.concatenate([table.lats, np.empty(len(table.lats))])
+            table.lons = np.concatenate([table.lons, np.empty(len(table.lons))])
+        table.lats[table.n] = lat
+        table.lons[table.n] = lon
         self._lat_rad.append(math.radians(lat))
         self._lon_rad.append(math.radians(lon))
         self._cos_lat.append(math.cos(math.radians(lat)))
-        self._index[key] = self._n
-        self._n += 1
-        return self._n - 1
+        self._index[key] = table.n
+        table.n += 1
+        return table.n - 1
 
     def snap_many(self, lats: npt.ArrayLike, lons: npt.ArrayLike) -> IntArray:
         lat_list = np.atleast_1d(np.asarray(lats, dtype=float)).tolist()
@@ -593,59 +906,74 @@ class StraightLineTimes(TravelTimes):
 
     def coordinates(self, places: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
         p = np.asarray(places, dtype=np.int64)
-        return self._lats[p], self._lons[p]
+        return self._places.lats[p], self._places.lons[p]
 
-    def _pair(self, origin: int, destination: int) -> float:
-        """Seconds between two places (the haversine of `haversine_m` in scalar form)."""
-        key = (origin, destination)
-        found = self._pairs.get(key)
-        if found is not None:
-            return found
+    def _metres(self, origin: int, destination: int) -> float:
+        """Great-circle metres between two places (the haversine of `haversine_m`, scalar)."""
         dp = self._lat_rad[destination] - self._lat_rad[origin]
         dl = self._lon_rad[destination] - self._lon_rad[origin]
         a = (
             math.sin(dp / 2.0) ** 2
             + self._cos_lat[origin] * self._cos_lat[destination] * math.sin(dl / 2.0) ** 2
         )
-        seconds = 2.0 * EARTH_RADIUS_M * math.asin(math.sqrt(min(a, 1.0))) * self._seconds_per_m
+        return 2.0 * EARTH_RADIUS_M * math.asin(math.sqrt(min(a, 1.0)))
+
+    def _pair(self, origin: int, destination: int, band: int = 0) -> float:
+        """Seconds between two places under band ``band``, cached."""
+        key = (origin, destination)
+        pairs = self._band_pairs[band]
+        found = pairs.get(key)
+        if found is not None:
+            return found
+        seconds = self._metres(origin, destination) * self._band_seconds_per_m[band]
         if seconds > self.cutoff_s:
             seconds = math.inf
-        if len(self._pairs) >= PAIR_CACHE_SIZE:
-            self._pairs.clear()
-        self._pairs[key] = seconds
+        if len(pairs) >= PAIR_CACHE_SIZE:
+            pairs.clear()
+        pairs[key] = seconds
         return seconds
 
-    def time(self, origin: int, destination: int) -> float:
-        return self._pair(int(origin), int(destination))
+    def time(self, origin: int, destination: int, at_s: float | None = None) -> float:
+        band = 0 if at_s is None or self.bands is None else self.band_at(at_s)
+        return self._pair(int(origin), int(destination), band)
 
-    def times_to(self, origins: IntArray, destination: int) -> FloatArray:
+    def times_to(
+        self, origins: IntArray, destination: int, at_s: float | None = None
+    ) -> FloatArray:
+        band = 0 if at_s is None or self.bands is None else self.band_at(at_s)
         if len(origins) <= SMALL_FLEET:
             pair = self._pair
-            return np.array([pair(o, destination) for o in origins.tolist()])
+            return np.array([pair(o, destination, band) for o in origins.tolist()])
+        table = self._places
         seconds = (
             haversine_m(
-                self._lats[origins],
-                self._lons[origins],
-                self._lats[destination],
-                self._lons[destination],
+                table.lats[origins],
+                table.lons[origins],
+                table.lats[destination],
+                table.lons[destination],
             )
-            * self._seconds_per_m
+            * self._band_seconds_per_m[band]
         )
         seconds[seconds > self.cutoff_s] = np.inf
         return seconds
 
-    def route(self, origin: int, destination: int, *, steps: int = 8) -> Route:
+    def route(
+        self, origin: int, destination: int, at_s: float | None = None, *, steps: int = 8
+    ) -> Route:
         """A straight route through ``steps`` evenly spaced intermediate places."""
+        band = self.band_at(at_s)
         key = (origin, destination)
-        found = self._routes.get(key) if steps == 8 else None
+        routes = self._band_routes[band]
+        found = routes.get(key) if steps == 8 else None
         if found is not None:
             return found
-        total = self.time(origin, destination)
+        total = self._pair(int(origin), int(destination), band)
         if not np.isfinite(total):
             raise InputError(f"no route within {self.cutoff_s:.0f} s")
         f = np.linspace(0.0, 1.0, steps + 2)
-        lat0, lat1 = self._lats[origin], self._lats[destination]
-        lon0, lon1 = self._lons[origin], self._lons[destination]
+        table = self._places
+        lat0, lat1 = table.lats[origin], table.lats[destination]
+        lon0, lon1 = table.lons[origin], table.lons[destination]
         inner = [
             self._add(float(lat0 + (lat1 - lat0) * t), float(lon0 + (lon1 - lon0) * t))
             for t in f[1:-1].tolist()
@@ -653,5 +981,5 @@ class StraightLineTimes(TravelTimes):
         places = np.asarray([origin, *inner, destination], dtype=np.int64)
         route = Route(places=places, elapsed_s=f * total)
         if steps == 8:
-            self._routes[key] = route
+            routes[key] = route
         return route
