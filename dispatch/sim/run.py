@@ -116,9 +116,13 @@ def simulate(
     Examples
     --------
     >>> import dispatch
-    >>> scenario = dispatch.load_scenario("scenarios/stlouis_cru.toml")  # doctest: +SKIP
-    >>> result = dispatch.simulate(scenario)  # doctest: +SKIP
-    >>> result.summary["metrics"]["specialist_share"]["mean"]  # doctest: +SKIP
+    >>> from dispatch.datasets import example_scenario
+    >>> scenario = dispatch.load_scenario(example_scenario("stlouis_cru"))
+    >>> result = dispatch.simulate(scenario, replications=1)
+    >>> len(result.calls)
+    6947
+    >>> 0.0 < result.summary["metrics"]["specialist_share"]["mean"] < 1.0
+    True
     """
     from dataclasses import replace
 
