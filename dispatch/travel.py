@@ -592,6 +592,7 @@ class RoadNetworkTimes(TravelTimes):
         self.max_snap_m = float(max_snap_m)
         self.node_ids: list[Any] = list(node_ids) if node_ids is not None else list(range(n))
         self.lats = np.asarray(lats, dtype=float)
+        self._n_nodes = n
         self.lons = np.asarray(lons, dtype=float)
         # Of parallel edges only the fastest matters; csr would *sum* duplicates, so take the
         # minimum first. Self-loops never shorten a path.
@@ -722,7 +723,7 @@ class RoadNetworkTimes(TravelTimes):
         """`_row` under band ``band``; band 0's key is the destination itself."""
         if not band:
             return self._row(destination)
-        key = band * len(self.lats) + destination
+        key = band * self._n_nodes + destination
         cached = self._cache.get(key)
         if cached is not None:
             self.hits += 1
@@ -768,7 +769,7 @@ class RoadNetworkTimes(TravelTimes):
         bands = range(self.n_bands) if every_band else [self.band_at(at_s)]
         budget = self._cache_rows // len(bands) if every_band else self._cache_rows
         unique = [int(d) for d in np.unique(np.asarray(destinations, dtype=np.int64))]
-        n = len(self.lats)
+        n = self._n_nodes
         for band in bands:
             todo = [d for d in unique if band * n + d not in self._cache][: max(budget, 1)]
             for start in range(0, len(todo), 256):
@@ -784,9 +785,13 @@ class RoadNetworkTimes(TravelTimes):
     def times_to(
         self, origins: IntArray, destination: int, at_s: float | None = None
     ) -> FloatArray:
-        if at_s is not None and self.bands is not None:
-            return self._band_row(destination, self.band_at(at_s))[0][origins]
-        return self._row(destination)[0][origins]
+        if self.bands is None or at_s is None:  # no bands: exactly today's lookup
+            return self._row(destination)[0][origins]
+        clock = self._clock
+        band = clock.band_at(at_s) if clock is not None else self.band_at(at_s)
+        if not band:
+            return self._row(destination)[0][origins]
+        return self._band_row(destination, band)[0][origins]
 
     def route(self, origin: int, destination: int, at_s: float | None = None) -> Route:
         dist, pred = self._band_row(destination, self.band_at(at_s))
@@ -934,13 +939,13 @@ class StraightLineTimes(TravelTimes):
         return seconds
 
     def time(self, origin: int, destination: int, at_s: float | None = None) -> float:
-        band = 0 if at_s is None or self.bands is None else self.band_at(at_s)
+        band = 0 if self.bands is None or at_s is None else self.band_at(at_s)
         return self._pair(int(origin), int(destination), band)
 
     def times_to(
         self, origins: IntArray, destination: int, at_s: float | None = None
     ) -> FloatArray:
-        band = 0 if at_s is None or self.bands is None else self.band_at(at_s)
+        band = 0 if self.bands is None or at_s is None else self.band_at(at_s)
         if len(origins) <= SMALL_FLEET:
             pair = self._pair
             return np.array([pair(o, destination, band) for o in origins.tolist()])
