@@ -562,6 +562,35 @@ def test_graph_band_errors_name_what_is_missing(classed):
         TravelTimes.from_graph(plain, bands=column)
 
 
+def test_openstreetmap_highway_classes_in_xml_and_the_graphml_import_writes(tmp_path):
+    from dispatch.osm import graph_from_osm_xml, write_graphml
+
+    xml = Path(__file__).parent / "data" / "West-Oakland.osm.bz2"
+    G = graph_from_osm_xml(xml)
+    graphml = tmp_path / "oakland.graphml"
+    write_graphml(G, graphml)
+    b = band("rush", "weekdays", "07:00", "09:00", speed_factor={"secondary": 0.5, "default": 0.9})
+    bands = TravelBands((b,))
+    H = nx.DiGraph()
+    H.add_nodes_from(G.nodes)
+    for u, v, data in G.edges(data=True):
+        w = data[WEIGHT] / b.factor(road_class_of(data["highway"]))
+        if u != v and (not H.has_edge(u, v) or w < H[u][v]["w"]):
+            H.add_edge(u, v, w=w)
+    for travel in (
+        TravelTimes.from_osm_xml(xml, bands=bands).anchored(MONDAY),
+        TravelTimes.from_graphml(graphml, bands=bands).anchored(MONDAY),
+    ):
+        index = {str(node): i for i, node in enumerate(travel.node_ids)}
+        nodes = list(G.nodes)
+        origins = np.array([index[str(u)] for u in nodes], dtype=np.int64)
+        for d in nodes[::4]:
+            found = nx.shortest_path_length(H, target=d, weight="w")
+            expected = [float(found.get(u, math.inf)) for u in nodes]
+            got = travel.times_to(origins, index[str(d)], 8 * HOUR)
+            np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
 def denver_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
     from dispatch.datasets import denver
 
