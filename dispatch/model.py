@@ -162,6 +162,9 @@ class Call:
         Assessed risk; ``high`` calls need an officer.
     flags
         Extra facts such as ``"weapon"`` or ``"violence"``; rule sets may raise risk on them.
+    zone
+        The dispatch zone (district) the call is in, for district-first run cards; None when
+        unknown.
     """
 
     call_id: str
@@ -172,6 +175,7 @@ class Call:
     priority: int = 2
     risk: RiskLevel = RiskLevel.STANDARD
     flags: frozenset[str] = field(default_factory=frozenset)
+    zone: str | None = None
 
     def __post_init__(self) -> None:
         source = f"call {self.call_id!r}"

@@ -30,7 +30,9 @@ from typing import Any, Literal
 import pandas as pd
 
 from dispatch.distributions import Distribution
+from dispatch.districts import Districts
 from dispatch.errors import InputError
+from dispatch.match.policy import RunCard
 from dispatch.match.rules import RuleSet, default_rules
 from dispatch.match.wellness import WellnessRules
 from dispatch.model import MealBreak, RiskLevel, Shift, TeamKind, check_coordinate
@@ -68,6 +70,7 @@ class TeamSpec:
     station_id: str
     cit: bool = False
     shifts: tuple[Shift, ...] = ()
+    district: str | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,14 @@ class PolicySpec:
         None for none.
     meal_break
         A meal break per shift; None for none.
+    kind
+        The dispatch policy: ``"tiered_nearest"`` (the rules' tiers, then the nearest team) or
+        ``"district_first"`` (within a tier, the call's district first, then its run card).
+    districts
+        District polygons: each call's zone, and the home district of teams that do not name
+        one (their station's); needed by ``district_first``.
+    run_cards
+        District-first run cards by zone (and call type).
     """
 
     rules: RuleSet = field(default_factory=default_rules)
@@ -140,8 +151,22 @@ class PolicySpec:
     target_response_min: float = 20.0
     wellness: WellnessRules | None = None
     meal_break: MealBreak | None = None
+    kind: Literal["tiered_nearest", "district_first"] = "tiered_nearest"
+    districts: Districts | None = None
+    run_cards: tuple[RunCard, ...] = ()
 
     def __post_init__(self) -> None:
+        if self.kind == "district_first" and self.districts is None:
+            raise InputError("policy.kind 'district_first' needs [policy.districts]")
+        if self.districts is not None:
+            known = set(self.districts.names)
+            for card in self.run_cards:
+                unknown = [d for d in (card.zone, *card.districts) if d not in known]
+                if unknown:
+                    raise InputError(
+                        f"policy.run_cards: zone {card.zone!r} names unknown district(s) "
+                        f"{', '.join(map(repr, unknown))} (known: {', '.join(sorted(known))})"
+                    )
         if self.fallback_after_min is not None and self.fallback_after_min < 0:
             raise InputError("policy.fallback_after_min must be >= 0")
         if self.fallback not in ("pool", "teams"):

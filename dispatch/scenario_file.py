@@ -56,7 +56,9 @@ from pydantic import (
 )
 
 from dispatch.distributions import Distribution
+from dispatch.districts import Districts
 from dispatch.errors import InputError
+from dispatch.match.policy import RunCard
 from dispatch.match.rules import RuleSet, default_rules, load_rules, rules_from_dict
 from dispatch.match.wellness import wellness_from_dict
 from dispatch.model import MealBreak, RiskLevel, Shift, TeamKind
@@ -314,6 +316,7 @@ class TeamGroupSpec(Strict):
     station: str
     cit: StrictBool = False
     shift: str | list[str] | None = None
+    district: str | None = Field(default=None, min_length=1)
 
 
 class PolicyFileSpec(Strict):
@@ -327,6 +330,24 @@ class PolicyFileSpec(Strict):
     max_travel_min: float | None = Field(default=None, gt=0)
     wellness: dict[str, Any] | None = None
     meal_break: MealBreakSpec | None = None
+    kind: Literal["tiered_nearest", "district_first"] = "tiered_nearest"
+    districts: DistrictsSpec | None = None
+    run_cards: list[RunCardSpec] = Field(default_factory=list)
+
+
+class DistrictsSpec(Strict):
+    """``[policy.districts]``: a GeoJSON of district polygons and the property naming each."""
+
+    path: str
+    property: str = Field(default="name", min_length=1)
+
+
+class RunCardSpec(Strict):
+    """One ``[[policy.run_cards]]``: the districts answering a zone, in order."""
+
+    zone: str = Field(min_length=1)
+    districts: list[str] = Field(min_length=1)
+    call_types: list[str] = Field(default_factory=list)
 
 
 class MealBreakSpec(Strict):
@@ -419,6 +440,9 @@ def _absolute_paths(data: dict[str, Any], base: Path) -> None:
         if isinstance(synth.get("profile"), str):
             synth["profile"] = str((base / synth["profile"]).resolve())
     policy = data.get("policy")
+    districts = policy.get("districts") if isinstance(policy, dict) else None
+    if isinstance(districts, dict) and isinstance(districts.get("path"), str):
+        districts["path"] = str((base / districts["path"]).resolve())
     rules = policy.get("rules") if isinstance(policy, dict) else None
     if isinstance(policy, dict) and isinstance(rules, str) and rules != "default":
         policy["rules"] = str((base / rules).resolve())
@@ -490,6 +514,7 @@ def build(spec: ScenarioFile, *, source: Path | None = None) -> Scenario:
                 station_id=group.station,
                 cit=group.cit,
                 shifts=tuple(shifts[n] for n in names),
+                district=group.district,
             )
             for team_id in ids
         )
@@ -650,6 +675,14 @@ def _policy(spec: PolicyFileSpec, where: str) -> PolicySpec:
         )
         if spec.meal_break is not None and spec.meal_break.enabled
         else None,
+        kind=spec.kind,
+        districts=Districts.from_geojson(spec.districts.path, spec.districts.property)
+        if spec.districts is not None
+        else None,
+        run_cards=tuple(
+            RunCard(card.zone, tuple(card.districts), frozenset(card.call_types))
+            for card in spec.run_cards
+        ),
     )
 
 

@@ -7,7 +7,8 @@ at every decision (a subclass, installed in the replay):
   held by a wellness rule (unless the call may override the hold, which is then named);
 - in every pass over the waiting calls, calls are served in priority-then-age order, and a
   call passed over could not have taken the team a later call got;
-- the fast path (`Matcher.best`) gives the same answer as the full explained decision;
+- the fast path (`Matcher.best`) gives the same answer as the full explained decision, under
+  the tiered nearest-first policy and district-first with random districts and run cards;
 - every call ends in exactly one outcome, the one the results record.
 """
 
@@ -24,6 +25,7 @@ from dispatch.dispatcher import Decision, Dispatch, Dispatcher, Fallback, Unserv
 from dispatch.dispatcher.session import _Call
 from dispatch.match import Matcher
 from dispatch.match.matcher import Choice
+from dispatch.match.policy import DistrictFirst, RunCard
 from dispatch.match.rules import default_rules
 from dispatch.match.wellness import WellnessRules
 from dispatch.model import CallState, MealBreak, RiskLevel, TeamKind
@@ -52,6 +54,8 @@ class CheckedDispatcher(Dispatcher):
             now_s=now,
             priority=call.priority,
             specialist_only=specialist_only,
+            zone=call.zone,
+            call_type=call.call_type,
             explain=False,
         )
         team = self.fleet.team_ids[choice.row] if choice.row >= 0 else None
@@ -92,6 +96,7 @@ class CheckedDispatcher(Dispatcher):
                 call.risk,
                 self.fleet,
                 specialist_only=call.state is CallState.QUEUED,
+                zone=call.zone,
             ).score.copy()
             for call in waiting
         }
@@ -162,6 +167,12 @@ def scenarios(draw: st.DrawFn, n_places: int) -> dict[str, Any]:
         "wellness": draw(wellness_rules()),
         "meal": draw(st.sampled_from([None, MealBreak(30, 1, 3)])),
         "max_travel_s": draw(st.sampled_from([None, 400.0])),
+        "district_first": draw(st.booleans()),
+        "team_district": draw(st.lists(st.sampled_from("ABC"), min_size=m, max_size=m)),
+        "zone": draw(st.lists(st.sampled_from(["A", "B", "C", None]), min_size=n, max_size=n)),
+        "cards": [
+            RunCard(z, tuple(draw(st.permutations("ABC")))) for z in "AB" if draw(st.booleans())
+        ],
     }
 
 
@@ -172,7 +183,13 @@ def test_session_properties(city: Any, data: st.DataObject) -> None:
     rules = default_rules()
     if sc["max_travel_s"] is not None:
         rules = replace(rules, max_travel_s=sc["max_travel_s"])
-    matcher = Matcher(city.travel, rules, wellness=sc["wellness"])
+    if sc["district_first"]:
+        names = [f"T{k:02d}" for k in range(len(sc["kinds"]))]
+        districts = dict(zip(names, sc["team_district"], strict=True))
+        policy = DistrictFirst(rules, districts, sc["cards"])
+        matcher = Matcher(city.travel, wellness=sc["wellness"], policy=policy)
+    else:
+        matcher = Matcher(city.travel, rules, wellness=sc["wellness"])
     n = len(sc["received"])
     order = sorted(range(len(sc["team_ids"])), key=lambda i: sc["team_ids"][i])
     setup = FleetSetup(
@@ -206,6 +223,7 @@ def test_session_properties(city: Any, data: st.DataObject) -> None:
         horizon_s=48 * 3600.0,
         critical=np.array(sc["critical"]),
         meal_break=sc["meal"],
+        zone=sc["zone"] if sc["district_first"] else None,
     )
     assert type(replay.session) is Dispatcher
     replay.session.__class__ = CheckedDispatcher

@@ -23,6 +23,8 @@ class CallReady(NamedTuple):
     risk: RiskLevel = RiskLevel.STANDARD
     priority: int = 2
     critical: bool = False
+    zone: str | None = None
+    call_type: str = ""
 
 
 class UnitStatus(NamedTuple):

@@ -112,12 +112,32 @@ class DispatchSettings:
 class _Call:
     """A call the session still has to place (or has placed and may need at clear time)."""
 
-    __slots__ = ("critical", "key", "place", "priority", "reason", "risk", "state", "ticket")
+    __slots__ = (
+        "call_type",
+        "critical",
+        "key",
+        "place",
+        "priority",
+        "reason",
+        "risk",
+        "state",
+        "ticket",
+        "zone",
+    )
 
     def __init__(
-        self, key: CallKey, place: int, risk: RiskLevel, priority: int, critical: bool
+        self,
+        key: CallKey,
+        place: int,
+        risk: RiskLevel,
+        priority: int,
+        critical: bool,
+        zone: str | None = None,
+        call_type: str = "",
     ) -> None:
         self.key = key
+        self.zone = zone
+        self.call_type = call_type
         self.place = place
         self.risk = risk
         self.priority = priority
@@ -140,13 +160,15 @@ class _Call:
             self.state.value,
             reason,
             self.ticket,
+            self.zone,
+            self.call_type,
         ]
 
     @classmethod
     def from_record(cls, row: list[Any]) -> _Call:
         """The call a `record` describes."""
-        key, place, risk, priority, critical, state, reason, ticket = row
-        call = cls(key, int(place), RiskLevel(risk), int(priority), bool(critical))
+        key, place, risk, priority, critical, state, reason, ticket, zone, call_type = row
+        call = cls(key, int(place), RiskLevel(risk), int(priority), bool(critical), zone, call_type)
         call.state = CallState(state)
         call.reason = None if reason is None else ReasonCode(reason)
         call.ticket = int(ticket)
@@ -308,6 +330,8 @@ class Dispatcher:
             specialist_only=specialist_only,
             now_s=now,
             priority=call.priority,
+            zone=call.zone,
+            call_type=call.call_type,
         )
 
     # -- calls -----------------------------------------------------------------------------
@@ -320,6 +344,8 @@ class Dispatcher:
         risk: RiskLevel,
         priority: int = 2,
         critical: bool = False,
+        zone: str | None = None,
+        call_type: str = "",
     ) -> list[Decision]:
         """A call is ready for dispatch (received and processed by the call taker).
 
@@ -337,10 +363,12 @@ class Dispatcher:
             1 (highest) to 4.
         critical
             Whether the call counts as a critical incident for the recovery rule.
+        zone, call_type
+            The call's dispatch zone and type, read by policies with run cards.
         """
         if call_id in self.calls:
             raise InputError(f"call {call_id!r} is already in the session", field="call_id")
-        call = _Call(call_id, place, risk, priority, critical)
+        call = _Call(call_id, place, risk, priority, critical, zone, call_type)
         self.calls[call_id] = call
         self._refresh(now)
         choice = self._best(call, now, specialist_only=True)
@@ -412,6 +440,8 @@ class Dispatcher:
             now_s=now,
             priority=call.priority,
             specialist_only=specialist_only,
+            zone=call.zone,
+            call_type=call.call_type,
         )
 
     def cancel(self, call_id: CallKey, now: float) -> list[Decision]:
@@ -659,6 +689,8 @@ class Dispatcher:
             risk=self.matcher.rules.effective_risk(call.risk, call.flags),
             priority=call.priority,
             critical=rules.is_critical(call.call_type, call.risk.value, call.flags),
+            zone=call.zone,
+            call_type=call.call_type,
         )
 
     def unit_status(
@@ -737,6 +769,8 @@ class Dispatcher:
                 risk=event.risk,
                 priority=event.priority,
                 critical=event.critical,
+                zone=event.zone,
+                call_type=event.call_type,
             )
         elif isinstance(event, UnitStatus):
             out = self.unit_status(event.team_id, event.at_s, event.status, place=event.place)

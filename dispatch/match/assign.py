@@ -26,7 +26,7 @@ import numpy.typing as npt
 from dispatch.errors import InputError, SolverError
 from dispatch.match.fleet import Fleet
 from dispatch.match.rules import KIND_CODES, TIER_GAP_S
-from dispatch.model import Call, TeamKind
+from dispatch.model import Call, RiskLevel, TeamKind
 
 if TYPE_CHECKING:
     from dispatch.match.matcher import Matcher
@@ -97,19 +97,26 @@ def cost_model(
     if n == 0:
         return CostModel(np.full((0, m), np.inf), np.full((0, m), np.inf), unserved, priority)
     places = matcher.travel.snap_many([c.lat for c in calls], [c.lon for c in calls])
-    unique, inverse = np.unique(places, return_inverse=True)
-    eta = np.stack([matcher.travel.times_to(fleet.place, p) for p in unique.tolist()])[inverse]
-    # The static part of each score (tier offset + CIT penalty) per effective risk, and then
-    # the same mask and sum as `Matcher.scores`, row for row.
-    risks = [rules.effective_risk(c.risk, c.flags) for c in calls]
-    base = np.empty((n, m))
-    for risk in set(risks):
-        any_tier, spec_only, _ = fleet.base_scores(rules, risk, matcher._specialist_lookup[risk])
-        base[[i for i, r in enumerate(risks) if r is risk]] = (
-            spec_only if specialist_only else any_tier
-        )
-    ok = fleet.dispatchable & np.isfinite(base) & (eta <= rules.max_travel_s)
-    score = np.where(ok, base + eta, np.inf)
+    # One `Matcher.scores` row per distinct (place, effective risk, zone, call type): the same
+    # public scoring a single recommendation uses.
+    rows: dict[tuple[int, RiskLevel, str | None, str], tuple[FloatArray, FloatArray]] = {}
+    score = np.empty((n, m))
+    eta = np.empty((n, m))
+    for i, (call, place) in enumerate(zip(calls, places.tolist(), strict=True)):
+        risk = rules.effective_risk(call.risk, call.flags)
+        key = (place, risk, call.zone, call.call_type)
+        found = rows.get(key)
+        if found is None:
+            s = matcher.scores(
+                place,
+                risk,
+                fleet,
+                specialist_only=specialist_only,
+                zone=call.zone,
+                call_type=call.call_type,
+            )
+            found = rows[key] = (s.score, s.eta_s)
+        score[i], eta[i] = found
     w = matcher.wellness
     if w is not None:
         for i, call in enumerate(calls):

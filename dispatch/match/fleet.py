@@ -9,6 +9,7 @@ does the same from its event loop.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -84,6 +85,8 @@ class Fleet:
         self.streak = np.zeros(n, dtype=np.int64)
         self.recent_utilization = np.zeros(n)
         self.load_s = np.zeros(n)
+        #: Static per-team answers a policy computes once per fleet (kinds, CIT, districts).
+        self.cache: dict[tuple[object, ...], Any] = {}
         self._tiers_rules: RuleSet | None = None
         self._tiers: dict[RiskLevel, tuple[npt.NDArray[np.int16], npt.NDArray[np.float64]]] = {}
         self._base: dict[

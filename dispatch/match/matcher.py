@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from dispatch.errors import InputError
 from dispatch.match.explain import Alternative, Recommendation, Verdict, format_minutes
 from dispatch.match.fleet import Fleet
+from dispatch.match.policy import Policy, TieredNearest
 from dispatch.match.rules import RuleSet, default_rules
 from dispatch.match.wellness import RULE_NAMES, WellnessRules
 from dispatch.model import Call, ReasonCode, RiskLevel, Team
@@ -72,6 +74,9 @@ class Matcher:
     wellness
         Wellness rules (recovery, streak and utilization holds, fairness tie-break); None for
         none. They read the fleet's wellness columns and the call's ``received_s`` as "now".
+    policy
+        How teams rank before travel time (`dispatch.match.policy`); `TieredNearest` under
+        ``rules`` when omitted. When given, its rules are the matcher's.
 
     Examples
     --------
@@ -93,9 +98,15 @@ class Matcher:
         *,
         alternatives: int = 3,
         wellness: WellnessRules | None = None,
+        policy: Policy | None = None,
     ) -> None:
         self.travel = travel
+        if policy is not None:
+            if rules is not None and rules is not policy.rules:
+                raise InputError("give the rules to the policy, not to the matcher as well")
+            rules = policy.rules
         self.rules = rules if rules is not None else default_rules()
+        self.policy: Policy = policy if policy is not None else TieredNearest(self.rules)
         self.alternatives = alternatives
         # Rules that are all off cost nothing: the matcher then takes its plain fast path.
         self.wellness = wellness if wellness is not None and wellness.any_rule else None
@@ -117,18 +128,24 @@ class Matcher:
         return self.travel.snap(call.lat, call.lon)
 
     def scores(
-        self, place: int, risk: RiskLevel, fleet: Fleet, *, specialist_only: bool = False
+        self,
+        place: int,
+        risk: RiskLevel,
+        fleet: Fleet,
+        *,
+        specialist_only: bool = False,
+        zone: str | None = None,
+        call_type: str = "",
     ) -> Scores:
         """Score every team for a call at ``place``: lower is better, ``inf`` may not go.
 
-        A team's score is its tier times `TIER_GAP_S`, plus its ETA, plus any CIT penalty; it is
-        ``inf`` when the team is ineligible, not dispatchable or beyond ``max_travel_s``.
+        A team's score is the policy's offset (its tier times `TIER_GAP_S` and any CIT penalty,
+        for district-first also its district's run-card rank), plus its ETA; it is ``inf`` when
+        the team is ineligible, not dispatchable or beyond ``max_travel_s``.
         """
         eta = self.travel.times_to(fleet.place, place)
         tier, penalty = fleet.tiers(self.rules, risk)
-        any_tier, spec_only, specialist = fleet.base_scores(
-            self.rules, risk, self._specialist_lookup[risk]
-        )
+        any_tier, spec_only, specialist = self.policy.offsets(fleet, risk, zone, call_type)
         base = spec_only if specialist_only else any_tier
         ok = fleet.dispatchable & np.isfinite(base) & (eta <= self.rules.max_travel_s)
         score = np.where(ok, base + eta, np.inf)
@@ -143,19 +160,20 @@ class Matcher:
         specialist_only: bool = False,
         now_s: float = 0.0,
         priority: int = 2,
+        zone: str | None = None,
+        call_type: str = "",
     ) -> Choice:
         """The team to send to a call at ``place`` with (effective) ``risk``.
 
         The same answer as `recommend` without the explanation, computed on the fast path the
         simulator uses. With ``specialist_only`` only specialist tiers are considered (the
         simulator queues a call rather than send a fallback before ``fallback_after_min``).
-        ``now_s`` and ``priority`` matter only to wellness rules.
+        ``now_s`` and ``priority`` matter only to wellness rules, ``zone`` and ``call_type``
+        only to policies that read them (district-first run cards).
         """
         if len(fleet) == 0:
             return Choice(-1, float("inf"), -1, False, ReasonCode.INELIGIBLE)
-        any_tier, spec_only, specialist = fleet.base_scores(
-            self.rules, risk, self._specialist_lookup[risk]
-        )
+        any_tier, spec_only, specialist = self.policy.offsets(fleet, risk, zone, call_type)
         eta = self.travel.times_to(fleet.place, place)
         score = (spec_only if specialist_only else any_tier) + eta
         np.copyto(score, np.inf, where=~fleet.dispatchable)
@@ -167,25 +185,53 @@ class Matcher:
                 or eta[i] > self.rules.max_travel_s
                 or self._held(w, fleet, i, now_s)
             ):
-                full = self.scores(place, risk, fleet, specialist_only=specialist_only)
+                full = self.scores(
+                    place,
+                    risk,
+                    fleet,
+                    specialist_only=specialist_only,
+                    zone=zone,
+                    call_type=call_type,
+                )
                 return self._decide(full, fleet, now_s, priority)
             if w.fairness_margin_s is not None:
                 i, fair = self._fairest(w, w.fairness_margin_s, fleet, risk, score, eta, i, now_s)
                 if fair:
                     return self._finish(
-                        place, risk, fleet, specialist_only, i, eta, now_s, "fairness"
+                        place,
+                        risk,
+                        fleet,
+                        specialist_only,
+                        i,
+                        eta,
+                        now_s,
+                        "fairness",
+                        zone,
+                        call_type,
                     )
-            return self._finish(place, risk, fleet, specialist_only, i, eta, now_s, "")
+            return self._finish(
+                place, risk, fleet, specialist_only, i, eta, now_s, "", zone, call_type
+            )
         if score[i] == np.inf:  # nobody eligible, on duty and free: only the reason is left
             return Choice(-1, float("inf"), -1, False, self._reason_from(specialist, fleet))
         if eta[i] > self.rules.max_travel_s:
             # Rare: the best-ranked team is too far (a lower tier may not be).
             return self._choose(
-                self.scores(place, risk, fleet, specialist_only=specialist_only), fleet
+                self.scores(
+                    place,
+                    risk,
+                    fleet,
+                    specialist_only=specialist_only,
+                    zone=zone,
+                    call_type=call_type,
+                ),
+                fleet,
             )
         if specialist[i]:
             return Choice(i, float(eta[i]), int(fleet.tiers(self.rules, risk)[0][i]), True, None)
-        s = self.scores(place, risk, fleet, specialist_only=specialist_only)
+        s = self.scores(
+            place, risk, fleet, specialist_only=specialist_only, zone=zone, call_type=call_type
+        )
         return Choice(i, float(eta[i]), int(s.tier[i]), False, self._reason(s, fleet))
 
     def _choose(self, s: Scores, fleet: Fleet) -> Choice:
@@ -247,11 +293,15 @@ class Matcher:
         eta: FloatArray,
         now_s: float,
         note: str,
+        zone: str | None,
+        call_type: str,
     ) -> Choice:
         tier = int(fleet.tiers(self.rules, risk)[0][i])
         if self._specialist_lookup[risk][tier]:
             return Choice(i, float(eta[i]), tier, True, None, note)
-        s = self.scores(place, risk, fleet, specialist_only=specialist_only)
+        s = self.scores(
+            place, risk, fleet, specialist_only=specialist_only, zone=zone, call_type=call_type
+        )
         held = self.wellness.holds if self.wellness is not None else None
         available = fleet.dispatchable
         if held is not None:
@@ -368,6 +418,8 @@ class Matcher:
             self.fleet(teams),
             now_s=call.received_s,
             priority=call.priority,
+            zone=call.zone,
+            call_type=call.call_type,
             explain=explain,
         )
 
@@ -381,6 +433,8 @@ class Matcher:
         now_s: float,
         priority: int = 2,
         specialist_only: bool = False,
+        zone: str | None = None,
+        call_type: str = "",
         explain: bool = True,
     ) -> Recommendation:
         """`recommend` for a call already placed on the network, with its effective risk.
@@ -388,7 +442,9 @@ class Matcher:
         The dispatch session uses it to explain its decisions; ``specialist_only`` considers
         the specialist tiers alone, as the session does before a call falls back.
         """
-        s = self.scores(place, risk, fleet, specialist_only=specialist_only)
+        s = self.scores(
+            place, risk, fleet, specialist_only=specialist_only, zone=zone, call_type=call_type
+        )
         held = self._holds(fleet, now_s)
         choice = self._decide(s, fleet, now_s, priority, held)
         return Recommendation(
@@ -399,7 +455,9 @@ class Matcher:
             specialist=choice.specialist,
             reason=choice.reason,
             risk=risk,
-            alternatives=self._alternatives(s, fleet, risk, choice, now_s, held) if explain else (),
+            alternatives=self._alternatives(s, fleet, risk, choice, now_s, held, zone, call_type)
+            if explain
+            else (),
             wellness=choice.wellness or None,
         )
 
@@ -411,6 +469,8 @@ class Matcher:
         choice: Choice,
         now_s: float,
         held: npt.NDArray[np.int8],
+        zone: str | None = None,
+        call_type: str = "",
     ) -> tuple[Alternative, ...]:
         k = self.alternatives
         labels = self._labels[risk]
@@ -455,6 +515,10 @@ class Matcher:
                 )
             elif choice.row < 0:
                 verdict, detail = Verdict.HELD, "held back"
+            elif tier_j == choice.tier and (
+                note := self.policy.rank_note(fleet, int(j), choice.row, zone, call_type)
+            ):
+                verdict, detail = Verdict.LOWER_PREFERENCE, note
             elif tier_j == choice.tier:
                 verdict, detail = (
                     Verdict.SLOWER,

@@ -179,6 +179,8 @@ class Replay:
         Per call, whether it counts as a critical incident (for the recovery rule).
     meal_break
         A meal break per shift, or None.
+    zone, call_type
+        Per call, its dispatch zone and type, for policies with run cards (None: unknown).
     """
 
     def __init__(
@@ -199,6 +201,8 @@ class Replay:
         event_log: bool = False,
         critical: npt.NDArray[np.bool_] | None = None,
         meal_break: MealBreak | None = None,
+        zone: list[str | None] | None = None,
+        call_type: npt.NDArray[Any] | None = None,
     ) -> None:
         self.env = simpy.Environment()
         self.travel = matcher.travel
@@ -236,6 +240,8 @@ class Replay:
         self.team_row = fleet.index
         self.facility_place = setup.facility_place.tolist()
         self.critical = [False] * n if critical is None else critical.tolist()
+        self.zone: list[str | None] = [None] * n if zone is None else zone
+        self.call_type: list[str] = [""] * n if call_type is None else call_type.tolist()
         self._to_facility = setup.nearest_facility
         self._seq = 0
 
@@ -380,6 +386,8 @@ class Replay:
             risk=self.risk[c],
             priority=self.priority[c],
             critical=self.critical[c],
+            zone=self.zone[c],
+            call_type=self.call_type[c],
         )
         self._apply(decisions, now)
 

@@ -15,6 +15,7 @@ import pandas as pd
 from dispatch.distributions import Distribution
 from dispatch.errors import InputError
 from dispatch.match.matcher import Matcher
+from dispatch.match.policy import DistrictFirst
 from dispatch.match.wellness import WellnessRules
 from dispatch.model import RiskLevel
 from dispatch.scenario import Scenario, SyntheticCalls
@@ -59,7 +60,7 @@ class Prepared:
 def prepare(scenario: Scenario) -> Prepared:
     """Validate cross-references, snap every site and call, compute duty intervals."""
     travel = scenario.travel
-    matcher = Matcher(travel, scenario.policy.rules, wellness=scenario.policy.wellness)
+    matcher = _matcher(scenario)
     if isinstance(scenario.calls, SyntheticCalls):
         epoch = synthetic_epoch(scenario.calls, scenario.timezone)
         base = None
@@ -104,6 +105,34 @@ def prepare(scenario: Scenario) -> Prepared:
         facility_ids=[f.site_id for f in scenario.facilities],
         horizon_s=horizon,
     )
+
+
+def _matcher(scenario: Scenario) -> Matcher:
+    """The scenario's dispatch rules: its policy kind over its rule set, with its wellness."""
+    spec = scenario.policy
+    if spec.kind != "district_first":
+        return Matcher(scenario.travel, spec.rules, wellness=spec.wellness)
+    assert spec.districts is not None
+    stations = {s.site_id: s for s in scenario.stations}
+    homes = spec.districts.zone_of(
+        [stations[t.station_id].lat for t in scenario.teams],
+        [stations[t.station_id].lon for t in scenario.teams],
+    )
+    team_district = {
+        t.team_id: district
+        for t, home in zip(scenario.teams, homes, strict=True)
+        if (district := t.district or home) is not None
+    }
+    policy = DistrictFirst(spec.rules, team_district, spec.run_cards)
+    return Matcher(scenario.travel, policy=policy, wellness=spec.wellness)
+
+
+def call_zones(prep: Prepared, calls: CallTable) -> list[str | None] | None:
+    """Each call's district when the policy reads districts, else None."""
+    districts = prep.scenario.policy.districts
+    if prep.scenario.policy.kind != "district_first" or districts is None:
+        return None
+    return districts.zone_of(calls.lat, calls.lon)
 
 
 def _check_sites(travel: object, points: list[tuple[float, float]], what: str) -> np.ndarray:

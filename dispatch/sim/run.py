@@ -13,6 +13,7 @@ from dispatch.sim.engine import Records, Replay
 from dispatch.sim.prepare import (
     HORIZON_PAD_S,
     Prepared,
+    call_zones,
     critical_calls,
     draw,
     effective_risks,
@@ -58,6 +59,8 @@ def run_replication(
         event_log=event_log,
         critical=critical,
         meal_break=policy.meal_break,
+        zone=call_zones(prep, calls),
+        call_type=calls.call_type,
     )
     rec: Records = replay.run()
     calls_end = _period_end(prep, calls.received_s)
