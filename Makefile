@@ -46,13 +46,15 @@ bench: $(STAMP)
 # moves everything to the newest allowed releases.
 LOCK_UPGRADE ?=
 lock: $(STAMP)
-	$(BIN)/uv pip compile $(LOCK_ARGS) $(LOCK_UPGRADE) --python-platform x86_64-unknown-linux-gnu \
-		-o $(LOCK)
+	cp $(LOCK) $(VENV)/lock-x86_64.txt
 	cp $(LOCK) $(VENV)/lock-aarch64.txt
-	$(BIN)/uv pip compile $(LOCK_ARGS) --python-platform aarch64-unknown-linux-gnu \
+	$(BIN)/uv pip compile $(LOCK_ARGS) $(LOCK_UPGRADE) --python-platform x86_64-unknown-linux-gnu \
+		-o $(VENV)/lock-x86_64.txt
+	$(BIN)/uv pip compile $(LOCK_ARGS) $(LOCK_UPGRADE) --python-platform aarch64-unknown-linux-gnu \
 		-o $(VENV)/lock-aarch64.txt
-	diff -u $(LOCK) $(VENV)/lock-aarch64.txt
-	rm -f $(VENV)/lock-aarch64.txt
+	diff -u $(VENV)/lock-x86_64.txt $(VENV)/lock-aarch64.txt
+	cmp -s $(VENV)/lock-x86_64.txt $(LOCK) || cp $(VENV)/lock-x86_64.txt $(LOCK)
+	rm -f $(VENV)/lock-x86_64.txt $(VENV)/lock-aarch64.txt
 
 # A separate venv resolved afresh to the newest versions pyproject.toml allows (not the lock):
 # prints what is newer than the lock, installs that and runs the suite.
