@@ -42,7 +42,7 @@ class CheckedDispatcher(Dispatcher):
         f = self.fleet
         if w is None:
             return np.zeros(len(f), dtype=np.int8)
-        return w.holds(now, f.recovering_until_s, f.streak, f.recent_utilization)
+        return w.holds(now, f)
 
     def _best(self, call: _Call, now: float, *, specialist_only: bool) -> Choice:
         choice = super()._best(call, now, specialist_only=specialist_only)
@@ -59,7 +59,7 @@ class CheckedDispatcher(Dispatcher):
             explain=False,
         )
         team = self.fleet.team_ids[choice.row] if choice.row >= 0 else None
-        assert (team, choice.reason, choice.wellness or None) == (
+        assert (team, choice.reason, choice.wellness) == (
             full.team_id,
             full.reason,
             full.wellness,
@@ -76,7 +76,7 @@ class CheckedDispatcher(Dispatcher):
         w = self.matcher.wellness
         if self._held(now)[i]:
             assert w is not None and call.priority <= w.override_priority
-            assert choice.wellness.startswith("override:")
+            assert choice.wellness is not None and choice.wellness.override is not None
         return super()._dispatch(call, choice, now, specialist=specialist)
 
     def _match_queue(self, now: float) -> list[Decision]:

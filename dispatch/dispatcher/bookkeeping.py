@@ -14,89 +14,78 @@ from typing import Any
 import numpy as np
 
 from dispatch.match.fleet import Fleet
+from dispatch.match.holds import Book
 from dispatch.match.wellness import WellnessRules
 
 
 class WellnessTracker:
     """Keeps a fleet's wellness columns current as a dispatch session runs.
 
+    The shared history (when each team was last free, its busy intervals, its load this
+    shift) is kept here; each hold rule of ``rules`` keeps its own column through its hooks
+    (`dispatch.match.holds.HoldRule`).
+
     Parameters
     ----------
     rules
-        The wellness rules (which parameters are on decides what is tracked).
+        The wellness rules (the rules that are on decide what is tracked).
     fleet
-        The replay's fleet; its wellness columns are written in place.
+        The session's fleet; its wellness columns are written in place.
     """
 
     def __init__(self, rules: WellnessRules, fleet: Fleet) -> None:
-        m = len(fleet)
         self.rules = rules
         self.fleet = fleet
-        self.break_s = rules.break_min * 60.0
-        self.window_s = rules.utilization_window_h * 3600.0
-        self.last_free = np.full(m, -np.inf)
-        self.busy_since = np.zeros(m)
-        self.busy: list[deque[tuple[float, float]]] = [deque() for _ in range(m)]
+        self.book = Book(fleet)
+        self.holds = rules.hold_rules
 
     def refresh(self, now: float) -> None:
         """Bring the columns to ``now`` before a decision."""
-        fleet = self.fleet
-        if self.rules.max_consecutive is not None:
-            rested = fleet.dispatchable & (now - self.last_free >= self.break_s)
-            fleet.streak[rested] = 0
-        if self.rules.utilization_cap is None:
-            return
-        start = now - self.window_s
-        for i in np.flatnonzero(fleet.dispatchable).tolist():
-            intervals = self.busy[i]
-            while intervals and intervals[0][1] <= start:
-                intervals.popleft()
-            busy = sum(min(e, now) - max(s, start) for s, e in intervals)
-            fleet.recent_utilization[i] = busy / self.window_s
+        for rule in self.holds:
+            rule.refresh(self.book, now)
 
     def dispatched(self, i: int, now: float) -> None:
-        """Team ``i`` takes a call: its streak grows unless it has rested since the last one."""
-        if now - self.last_free[i] >= self.break_s:
-            self.fleet.streak[i] = 0
-        self.fleet.streak[i] += 1
-        self.busy_since[i] = now
+        """Team ``i`` takes a call."""
+        for rule in self.holds:
+            rule.dispatched(self.book, i, now)
+        self.book.busy_since[i] = now
 
     def cleared(self, i: int, now: float, *, critical: bool) -> list[float]:
         """Team ``i`` is free again; returns delays (s) after which a hold it now has ends."""
-        fleet = self.fleet
-        self.busy[i].append((float(self.busy_since[i]), now))
-        fleet.load_s[i] += now - self.busy_since[i]
-        self.last_free[i] = now
-        wake = []
-        if critical and self.rules.recovery_min is not None:
-            fleet.recovering_until_s[i] = now + self.rules.recovery_min * 60.0
-            wake.append(self.rules.recovery_min * 60.0)
-        limit = self.rules.max_consecutive
-        if limit is not None and fleet.streak[i] >= limit:
-            wake.append(self.break_s)
+        book = self.book
+        book.busy[i].append((float(book.busy_since[i]), now))
+        self.fleet.load_s[i] += now - book.busy_since[i]
+        book.last_free[i] = now
+        wake: list[float] = []
+        for rule in self.holds:
+            wake.extend(rule.cleared(book, i, now, critical=critical))
         return wake
 
     def rested(self, i: int, now: float) -> None:
-        """Team ``i`` ends a break: the streak starts again."""
-        self.fleet.streak[i] = 0
-        self.last_free[i] = now
+        """Team ``i`` ends a break."""
+        for rule in self.holds:
+            rule.rested(self.book, i, now)
+        self.book.last_free[i] = now
 
     def shift_started(self, i: int, now: float) -> None:
         """A new shift: no load yet, and the time off counts as a break."""
         self.fleet.load_s[i] = 0.0
-        self.fleet.streak[i] = 0
-        self.last_free[i] = now
+        for rule in self.holds:
+            rule.shift_started(self.book, i, now)
+        self.book.last_free[i] = now
 
     def snapshot(self) -> dict[str, Any]:
-        """The tracker's own state as plain values (the fleet columns are the session's)."""
+        """The shared history as plain values (the fleet columns are the session's)."""
+        book = self.book
         return {
-            "last_free": self.last_free.tolist(),
-            "busy_since": self.busy_since.tolist(),
-            "busy": [[list(pair) for pair in intervals] for intervals in self.busy],
+            "last_free": book.last_free.tolist(),
+            "busy_since": book.busy_since.tolist(),
+            "busy": [[list(pair) for pair in intervals] for intervals in book.busy],
         }
 
     def restore(self, state: dict[str, Any]) -> None:
         """Put back what `snapshot` returned."""
-        self.last_free = np.asarray(state["last_free"], dtype=np.float64)
-        self.busy_since = np.asarray(state["busy_since"], dtype=np.float64)
-        self.busy = [deque((float(s), float(e)) for s, e in rows) for rows in state["busy"]]
+        book = self.book
+        book.last_free = np.asarray(state["last_free"], dtype=np.float64)
+        book.busy_since = np.asarray(state["busy_since"], dtype=np.float64)
+        book.busy = [deque((float(s), float(e)) for s, e in rows) for rows in state["busy"]]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple, TypeAlias
 
+from dispatch.match.holds import WellnessOutcome
 from dispatch.model import ReasonCode
 
 if TYPE_CHECKING:
@@ -31,7 +32,8 @@ class Dispatch(NamedTuple):
         True when the team is in a specialist tier for the call's risk; False for a fallback
         unit of the fleet.
     wellness
-        The wellness rule that changed the choice (``""`` for none), as in ``calls.parquet``.
+        What the wellness rules did to the choice (None: nothing); its ``label`` is the
+        ``wellness`` column of ``calls.parquet``.
     explanation
         The ranked alternatives, when the session was asked to explain (``explain=True``).
     """
@@ -40,7 +42,7 @@ class Dispatch(NamedTuple):
     team_id: str
     eta_s: float
     specialist: bool
-    wellness: str = ""
+    wellness: WellnessOutcome | None = None
     explanation: Recommendation | None = None
 
 
@@ -55,7 +57,7 @@ class Queue(NamedTuple):
     reason: ReasonCode
     fallback_at_s: float | None
     specialist_only: bool = True
-    wellness: str = ""
+    wellness: WellnessOutcome | None = None
 
 
 class Fallback(NamedTuple):
@@ -67,14 +69,14 @@ class Fallback(NamedTuple):
 
     call_id: CallKey
     reason: ReasonCode
-    wellness: str = ""
+    wellness: WellnessOutcome | None = None
 
 
 class Held(NamedTuple):
     """A waiting call was offered again and wellness holds still kept every team back."""
 
     call_id: CallKey
-    wellness: str
+    wellness: WellnessOutcome
 
 
 class Unserved(NamedTuple):

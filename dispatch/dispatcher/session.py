@@ -67,6 +67,7 @@ from dispatch.dispatcher.events import (
 from dispatch.dispatcher.legs import Leg
 from dispatch.errors import InputError
 from dispatch.match.fleet import Fleet
+from dispatch.match.holds import WellnessOutcome
 from dispatch.match.matcher import Choice, Matcher
 from dispatch.match.wellness import WellnessRules
 from dispatch.model import Call, CallState, MealBreak, ReasonCode, RiskLevel, TeamKind, TeamStatus
@@ -393,7 +394,9 @@ class Dispatcher:
         self.queues[call.priority].append((call.ticket, call))
         self.n_queued += 1
 
-    def _fallback(self, call: _Call, now: float, wellness: str = "") -> list[Decision]:
+    def _fallback(
+        self, call: _Call, now: float, wellness: WellnessOutcome | None = None
+    ) -> list[Decision]:
         assert call.reason is not None
         out: list[Decision] = [Fallback(call.key, call.reason, wellness)]
         if self.settings.pool_fallback:

@@ -123,12 +123,7 @@ def cost_model(
             if call.priority > w.override_priority:
                 # Teams held back by wellness rules are not offered to calls that may not
                 # override.
-                held = w.holds(
-                    call.received_s,
-                    fleet.recovering_until_s,
-                    fleet.streak,
-                    fleet.recent_utilization,
-                )
+                held = w.holds(call.received_s, fleet)
                 score[i] = np.where(held > 0, np.inf, score[i])
     return CostModel(weight[:, None] * score, eta, unserved, priority)
 

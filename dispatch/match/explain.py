@@ -5,8 +5,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from dispatch.model import ReasonCode, RiskLevel, TeamKind
+
+if TYPE_CHECKING:
+    from dispatch.match.holds import WellnessOutcome
 
 
 class Verdict(StrEnum):
@@ -69,7 +73,8 @@ class Recommendation:
     alternatives
         The closest contenders and the nearest excluded teams, each with its verdict.
     wellness
-        The wellness rule that changed the choice (see `dispatch.match.Choice`), or None.
+        What the wellness rules did to the choice (`dispatch.match.holds.WellnessOutcome`; its
+        ``label`` is the text of the ``wellness`` column), or None.
     """
 
     call_id: str
@@ -80,7 +85,7 @@ class Recommendation:
     reason: ReasonCode | None
     risk: RiskLevel
     alternatives: tuple[Alternative, ...] = ()
-    wellness: str | None = None
+    wellness: WellnessOutcome | None = None
 
     def explain(self) -> str:
         """A few lines a dispatcher can read."""
@@ -94,7 +99,7 @@ class Recommendation:
         if self.reason is not None:
             head += f"; no specialist: {self.reason.value}"
         if self.wellness:
-            head += f"; wellness: {self.wellness}"
+            head += f"; wellness: {self.wellness.label}"
         lines = [head]
         lines.extend(
             f"  - {a.team_id:<10} {a.kind.value:<13} {format_minutes(a.eta_s):>9}  "

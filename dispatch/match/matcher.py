@@ -17,9 +17,10 @@ import numpy.typing as npt
 from dispatch.errors import InputError
 from dispatch.match.explain import Alternative, Recommendation, Verdict, format_minutes
 from dispatch.match.fleet import Fleet
+from dispatch.match.holds import WellnessOutcome
 from dispatch.match.policy import Policy, TieredNearest
 from dispatch.match.rules import RuleSet, default_rules
-from dispatch.match.wellness import RULE_NAMES, WellnessRules
+from dispatch.match.wellness import WellnessRules
 from dispatch.model import Call, ReasonCode, RiskLevel, Team
 from dispatch.travel import TravelTimes
 
@@ -33,11 +34,10 @@ class Choice(NamedTuple):
     """The bare answer of `Matcher.best`, for hot loops.
 
     ``row`` is the fleet row of the chosen team or -1; ``tier`` its tier index or -1;
-    ``reason`` is set whenever the choice is not a specialist. ``wellness`` names the wellness
-    rule that changed the choice: ``recovery``, ``streak`` or ``utilization`` when it held back
-    the team that would otherwise have gone, ``fairness`` when the tie-break picked a
-    less-loaded team, ``override:<rule>`` when a high-priority call overrode a hold, and
-    ``hold:<rule>`` when holds left no team at all.
+    ``reason`` is set whenever the choice is not a specialist. ``wellness`` says what the
+    wellness rules did (`WellnessOutcome`: a rule held back the team that would otherwise have
+    gone, a priority call overrode a hold, holds left no team, or the fairness tie-break picked
+    a less-loaded team); None when they changed nothing.
     """
 
     row: int
@@ -45,7 +45,7 @@ class Choice(NamedTuple):
     tier: int
     specialist: bool
     reason: ReasonCode | None
-    wellness: str = ""
+    wellness: WellnessOutcome | None = None
 
 
 class Scores(NamedTuple):
@@ -194,8 +194,8 @@ class Matcher:
                     call_type=call_type,
                 )
                 return self._decide(full, fleet, now_s, priority)
-            if w.fairness_margin_s is not None:
-                i, fair = self._fairest(w, w.fairness_margin_s, fleet, risk, score, eta, i, now_s)
+            if w.tie_break is not None:
+                i, fair = self._fairest(w, w.tie_break.margin_s, fleet, risk, score, eta, i, now_s)
                 if fair:
                     return self._finish(
                         place,
@@ -205,12 +205,12 @@ class Matcher:
                         i,
                         eta,
                         now_s,
-                        "fairness",
+                        _FAIRNESS,
                         zone,
                         call_type,
                     )
             return self._finish(
-                place, risk, fleet, specialist_only, i, eta, now_s, "", zone, call_type
+                place, risk, fleet, specialist_only, i, eta, now_s, None, zone, call_type
             )
         if score[i] == np.inf:  # nobody eligible, on duty and free: only the reason is left
             return Choice(-1, float("inf"), -1, False, self._reason_from(specialist, fleet))
@@ -246,11 +246,7 @@ class Matcher:
 
     def _held(self, w: WellnessRules, fleet: Fleet, i: int, now_s: float) -> bool:
         """Whether team row ``i`` is held back by a wellness rule (scalar `WellnessRules.holds`)."""
-        return bool(
-            (w.recovery_min is not None and fleet.recovering_until_s[i] > now_s)
-            or (w.max_consecutive is not None and fleet.streak[i] >= w.max_consecutive)
-            or (w.utilization_cap is not None and fleet.recent_utilization[i] >= w.utilization_cap)
-        )
+        return any(rule.held_row(now_s, fleet, i) for rule in w.hold_rules)
 
     def _fairest(
         self,
@@ -271,16 +267,12 @@ class Matcher:
         if len(near) < 2:
             return i, False
         tier = fleet.tiers(self.rules, risk)[0]
-        held = w.holds(
-            now_s,
-            fleet.recovering_until_s[near],
-            fleet.streak[near],
-            fleet.recent_utilization[near],
-        )
+        held = w.holds(now_s, fleet)[near]
         near = near[(tier[near] == tier[i]) & (held == 0)]
         if len(near) < 2:
             return i, False
-        j = int(near[np.lexsort((near, score[near], fleet.load_s[near]))[0]])
+        assert w.tie_break is not None
+        j = w.tie_break.pick(near, score, fleet)
         return j, j != i
 
     def _finish(
@@ -292,7 +284,7 @@ class Matcher:
         i: int,
         eta: FloatArray,
         now_s: float,
-        note: str,
+        note: WellnessOutcome | None,
         zone: str | None,
         call_type: str,
     ) -> Choice:
@@ -302,12 +294,7 @@ class Matcher:
         s = self.scores(
             place, risk, fleet, specialist_only=specialist_only, zone=zone, call_type=call_type
         )
-        held = self.wellness.holds if self.wellness is not None else None
-        available = fleet.dispatchable
-        if held is not None:
-            available = available & (
-                held(now_s, fleet.recovering_until_s, fleet.streak, fleet.recent_utilization) == 0
-            )
+        available = fleet.dispatchable & (self._holds(fleet, now_s) == 0)
         return Choice(i, float(eta[i]), tier, False, self._reason(s, fleet, available), note)
 
     def _holds(self, fleet: Fleet, now_s: float) -> npt.NDArray[np.int8]:
@@ -315,7 +302,7 @@ class Matcher:
         w = self.wellness
         if w is None:
             return np.zeros(len(fleet), dtype=np.int8)
-        return w.holds(now_s, fleet.recovering_until_s, fleet.streak, fleet.recent_utilization)
+        return w.holds(now_s, fleet)
 
     def _decide(
         self,
@@ -334,18 +321,18 @@ class Matcher:
             held = self._holds(fleet, now_s)
         free = s.ok & (held == 0)
         if not free.any():
-            rule = RULE_NAMES[int(held[plain.row]) - 1]
+            rule = w.rule_name(int(held[plain.row]))
             if priority <= w.override_priority:
-                return plain._replace(wellness=f"override:{rule}")
+                return plain._replace(wellness=WellnessOutcome(override=rule))
             available = fleet.dispatchable & (held == 0)
-            return Choice(
-                -1, float("inf"), -1, False, self._reason(s, fleet, available), f"hold:{rule}"
-            )
+            why = self._reason(s, fleet, available)
+            return Choice(-1, float("inf"), -1, False, why, WellnessOutcome(no_team=rule))
         score = np.where(free, s.score, np.inf)
         i = int(np.argmin(score))
-        note = "" if i == plain.row else RULE_NAMES[int(held[plain.row]) - 1]
-        margin = w.fairness_margin_s
-        if margin is not None:
+        held_by = None if i == plain.row else w.rule_name(int(held[plain.row]))
+        tie_break = None
+        if w.tie_break is not None:
+            margin = w.tie_break.margin_s
             near = (
                 free
                 & (s.tier == s.tier[i])
@@ -353,11 +340,13 @@ class Matcher:
                 & (s.eta_s <= s.eta_s[i] + margin)
             )
             if near.sum() > 1:
-                rows = np.flatnonzero(near)
-                j = int(rows[np.lexsort((rows, s.score[rows], fleet.load_s[rows]))[0]])
+                j = w.tie_break.pick(np.flatnonzero(near), s.score, fleet)
                 if j != i:
-                    note = "fairness" if not note else f"{note},fairness"
+                    tie_break = w.tie_break.name
                     i = j
+        note = None
+        if held_by is not None or tie_break is not None:
+            note = WellnessOutcome(held=held_by, tie_break=tie_break)
         specialist = bool(s.specialist[i])
         reason = None
         if not specialist:
@@ -458,7 +447,7 @@ class Matcher:
             alternatives=self._alternatives(s, fleet, risk, choice, now_s, held, zone, call_type)
             if explain
             else (),
-            wellness=choice.wellness or None,
+            wellness=choice.wellness,
         )
 
     def _alternatives(
@@ -475,17 +464,22 @@ class Matcher:
         k = self.alternatives
         labels = self._labels[risk]
         rows: list[Alternative] = []
+        overridden = choice.wellness.override if choice.wellness is not None else None
+        tie_break = choice.wellness.tie_break if choice.wellness is not None else None
         if choice.row >= 0:
             i = choice.row
             why = f"fastest in tier '{labels[choice.tier]}'"
-            if "fairness" in choice.wellness:
+            outcome = choice.wellness or WellnessOutcome()
+            if outcome.tie_break is not None:
                 why = (
                     f"least loaded ({fleet.load_s[i] / 3600:.1f} h this shift) within the "
                     f"{format_minutes(self._fairness_margin())} fairness margin"
                 )
-            if choice.wellness.startswith("override:"):
-                rule = choice.wellness.split(":", 1)[1]
-                why = f"sent despite its {rule} hold: priority call and no other team can go"
+            if outcome.override is not None:
+                why = (
+                    f"sent despite its {outcome.override} hold: priority call and no other team "
+                    "can go"
+                )
             rows.append(
                 Alternative(
                     fleet.team_ids[i],
@@ -500,12 +494,12 @@ class Matcher:
         for j in _smallest(contenders, s.score, k):
             tier_j = int(s.tier[j])
             penalty = self._penalty_note(float(s.penalty_s[j]))
-            if held[j] and not choice.wellness.startswith("override:"):
+            if held[j] and overridden is None:
                 verdict, detail = Verdict.HELD, self._hold_note(int(j), int(held[j]), fleet, now_s)
             elif (
                 choice.row >= 0
                 and tier_j == choice.tier
-                and "fairness" in choice.wellness
+                and tie_break is not None
                 and s.eta_s[j] <= choice.eta_s
             ):
                 verdict, detail = (
@@ -547,15 +541,7 @@ class Matcher:
     def _hold_note(self, j: int, rule: int, fleet: Fleet, now_s: float) -> str:
         w = self.wellness
         assert w is not None
-        if rule == 1:
-            left = fleet.recovering_until_s[j] - now_s
-            return f"recovering after a critical incident ({format_minutes(left)} left)"
-        if rule == 2:
-            return f"{int(fleet.streak[j])} crisis calls in a row: break due"
-        return (
-            f"{fleet.recent_utilization[j]:.0%} of the last {w.utilization_window_h:g} h on calls "
-            f"(cap {w.utilization_cap:.0%})"
-        )
+        return w.hold_rules[rule - 1].note(now_s, fleet, j)
 
     def _penalty_note(self, penalty_s: float) -> str:
         return f" (+{format_minutes(penalty_s)} for no CIT certification)" if penalty_s > 0 else ""
@@ -603,6 +589,9 @@ class Matcher:
             solver=solver,
             specialist_only=specialist_only,
         )
+
+
+_FAIRNESS = WellnessOutcome(tie_break="fairness")
 
 
 def _smallest(candidates: npt.NDArray[np.intp], key: FloatArray, k: int) -> list[int]:

@@ -21,15 +21,18 @@ so both are configurable policy parameters with documented defaults of our own:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
-from typing import Any
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from dispatch.errors import InputError
+from dispatch.match.holds import HOLD_RULE_TYPES, FairnessTieBreak, HoldRule, hold_codes
 
-RULE_NAMES = ("recovery", "streak", "utilization")
+if TYPE_CHECKING:
+    from dispatch.match.fleet import Fleet
+
 #: Parameters whose rule is off when they are None (``false`` in a scenario file).
 SWITCHABLE = ("recovery_min", "max_consecutive", "utilization_cap", "fairness_margin_s")
 
@@ -75,6 +78,10 @@ class WellnessRules:
     utilization_window_h: float = 8.0
     fairness_margin_s: float | None = 60.0
     override_priority: int = 1
+    #: The hold rules that are on, as objects, in `HOLD_RULE_TYPES` order.
+    hold_rules: tuple[HoldRule, ...] = field(init=False, repr=False, compare=False)
+    #: The fairness tie-break when on.
+    tie_break: FairnessTieBreak | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.recovery_min is not None and self.recovery_min < 0:
@@ -95,6 +102,9 @@ class WellnessRules:
             value = getattr(self, name)
             if not isinstance(value, frozenset):
                 object.__setattr__(self, name, frozenset(value))
+        made = (kind.from_config(self) for kind in HOLD_RULE_TYPES)
+        object.__setattr__(self, "hold_rules", tuple(rule for rule in made if rule is not None))
+        object.__setattr__(self, "tie_break", FairnessTieBreak.from_config(self))
 
     @property
     def any_rule(self) -> bool:
@@ -116,25 +126,14 @@ class WellnessRules:
             or bool(flags & self.critical_flags)
         )
 
-    def holds(
-        self,
-        now_s: float,
-        recovering_until_s: npt.NDArray[np.float64],
-        streak: npt.NDArray[np.int64],
-        recent_utilization: npt.NDArray[np.float64],
-    ) -> npt.NDArray[np.int8]:
-        """Per team: 0 when free to go, else 1 + the index of the first rule holding it back.
+    def holds(self, now_s: float, fleet: Fleet) -> npt.NDArray[np.int8]:
+        """Per team: 0 when free to go, else 1 + the index in `hold_rules` of the first rule
+        holding it back (`HOLD_RULE_TYPES` order decides which is named when several hold)."""
+        return hold_codes(self.hold_rules, now_s, fleet)
 
-        The order of `RULE_NAMES` decides which rule is named when several hold.
-        """
-        held = np.zeros(len(streak), dtype=np.int8)
-        if self.utilization_cap is not None:
-            held[recent_utilization >= self.utilization_cap] = 3
-        if self.max_consecutive is not None:
-            held[streak >= self.max_consecutive] = 2
-        if self.recovery_min is not None:
-            held[recovering_until_s > now_s] = 1
-        return held
+    def rule_name(self, code: int) -> str:
+        """The name of the hold rule a `holds` code stands for."""
+        return self.hold_rules[code - 1].name
 
 
 def wellness_from_dict(data: Mapping[str, Any], *, source: str = "wellness") -> WellnessRules:
@@ -143,7 +142,7 @@ def wellness_from_dict(data: Mapping[str, Any], *, source: str = "wellness") -> 
     ``enabled = false`` turns every rule off; ``recovery_min = false`` (likewise
     ``max_consecutive``, ``utilization_cap``, ``fairness_margin_s``) turns one rule off.
     """
-    known = {f.name for f in fields(WellnessRules)} | {"enabled"}
+    known = {f.name for f in fields(WellnessRules) if f.init} | {"enabled"}
     unknown = set(data) - known
     if unknown:
         raise InputError(f"unknown key(s) {', '.join(sorted(unknown))}", source=source)

@@ -105,6 +105,7 @@ class Records:
     team_busy_s: npt.NDArray[np.float64] = field(init=False)
     team_overtime_s: npt.NDArray[np.float64] = field(init=False)
     wellness: Any = field(init=False)
+    overridden: Any = field(init=False)
     team_breaks: npt.NDArray[np.int64] = field(init=False)
     team_breaks_deferred: npt.NDArray[np.int64] = field(init=False)
     team_break_delay_s: npt.NDArray[np.float64] = field(init=False)
@@ -129,6 +130,7 @@ class Records:
         self.team_busy_s = np.zeros(m)
         self.team_overtime_s = np.zeros(m)
         self.wellness = [""] * n
+        self.overridden = [False] * n
         self.team_breaks = np.zeros(m, dtype=np.int64)
         self.team_breaks_deferred = np.zeros(m, dtype=np.int64)
         self.team_break_delay_s = np.zeros(m)
@@ -148,6 +150,7 @@ class Records:
             ("facility", np.int64),
             ("outcome", np.int8),
             ("reason", np.int8),
+            ("overridden", np.bool_),
         ):
             setattr(self, name, np.asarray(getattr(self, name), dtype=dtype))
         self.wellness = np.asarray(self.wellness, dtype=object)
@@ -327,7 +330,8 @@ class Replay:
                 assert isinstance(d, Dispatch)
                 c = int(d.call_id)
                 if d.wellness:
-                    rec.wellness[c] = d.wellness
+                    rec.wellness[c] = d.wellness.label
+                    rec.overridden[c] = d.wellness.override is not None
                 self._dispatch(c, self.team_row[d.team_id], d.eta_s, now, d.specialist)
             elif kind is Timer:
                 assert isinstance(d, Timer)
@@ -338,7 +342,7 @@ class Replay:
                 c = int(d.call_id)
                 rec.reason[c] = REASON_CODE[d.reason]
                 if d.wellness:
-                    rec.wellness[c] = d.wellness
+                    rec.wellness[c] = d.wellness.label
                 if self.log_events:
                     self._log(now, "queued" if d.specialist_only else "waiting_any", call=c)
             elif kind is Fallback:
@@ -346,14 +350,14 @@ class Replay:
                 c = int(d.call_id)
                 rec.reason[c] = REASON_CODE[d.reason]
                 if d.wellness:
-                    rec.wellness[c] = d.wellness
+                    rec.wellness[c] = d.wellness.label
                 if self.log_events:
                     self._log(now, "fallback", call=c)
                 if self.pool_fallback:
                     self._pool_response(c, now)
             elif kind is Held:
                 assert isinstance(d, Held)
-                rec.wellness[int(d.call_id)] = d.wellness
+                rec.wellness[int(d.call_id)] = d.wellness.label
             elif kind is Unserved:
                 assert isinstance(d, Unserved)
                 c = int(d.call_id)

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dispatch.match.holds import WellnessOutcome
 from dispatch.model import ReasonCode
 from dispatch.sim.demand import CallTable
 from dispatch.sim.engine import OUTCOMES, REASONS, Records
@@ -178,7 +179,7 @@ def teams_frame(
         peak.append(float(np.nanmax(share)) if np.isfinite(share).any() else float("nan"))
     team = rec.team
     crit = np.zeros(len(team), dtype=bool) if critical is None else np.asarray(critical, bool)
-    overrides = np.char.startswith(rec.wellness.astype(str), "override:")
+    overrides = rec.overridden
     served = team >= 0
     return pd.DataFrame(
         {
@@ -247,9 +248,11 @@ def replication_metrics(
         out[f"reason_{reason.value}_share"] = _share((sim["reason"] == reason.value).sum(), n)
     if "wellness" in sim.columns:
         out["wellness_changed_share"] = _share((sim["wellness"] != "").sum(), n)
-        out["wellness_override_share"] = _share(
-            sim["wellness"].str.startswith("override:").sum(), n
-        )
+        overridden = [
+            outcome is not None and outcome.override is not None
+            for outcome in map(WellnessOutcome.from_label, sim["wellness"].tolist())
+        ]
+        out["wellness_override_share"] = _share(sum(overridden), n)
     if teams is not None:
         from dispatch.sim.workload import busiest_to_least, gini
 
