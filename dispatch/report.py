@@ -38,6 +38,8 @@ from dispatch.errors import DispatchError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from dispatch.sweep import SweepSummary
+
 REASONS = (
     ("off_shift", "off shift"),
     ("all_busy", "all busy"),
@@ -76,6 +78,8 @@ class ReportData:
         Per variant, team and replication: ``utilization`` and the rest of ``teams.parquet``.
     notes
         Caveats to print on the page.
+    sweep
+        A sweep's summary as typed records (None for ``simulate``).
     """
 
     kind: str
@@ -85,6 +89,7 @@ class ReportData:
     duty: pd.DataFrame | None
     teams: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    sweep: SweepSummary | None = None
 
     @property
     def title(self) -> str:
@@ -122,6 +127,12 @@ def load_results(directory: str | Path, *, scenario: str | Path | None = None) -
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise ReportError(f"{summary_path}: not a readable summary") from None
     if summary.get("kind") == "sweep":
+        from dispatch.sweep import SweepSummary
+
+        try:
+            sweep = SweepSummary.from_dict(summary)
+        except (KeyError, TypeError, ValueError) as error:
+            raise ReportError(f"{summary_path}: not a readable sweep summary ({error!r})") from None
         for name in ("response_times.parquet", "teams.parquet", "duty.parquet"):
             if not (out / name).is_file():
                 raise ReportError(f"{out}: {name} is missing; rerun the sweep to rebuild it")
@@ -132,6 +143,7 @@ def load_results(directory: str | Path, *, scenario: str | Path | None = None) -
             response=pd.read_parquet(out / "response_times.parquet"),
             duty=pd.read_parquet(out / "duty.parquet"),
             teams=pd.read_parquet(out / "teams.parquet"),
+            sweep=sweep,
         )
     return _simulate_results(out, summary, scenario)
 
@@ -680,15 +692,15 @@ def write_report(
     figures_dir.mkdir(parents=True, exist_ok=True)
 
     sections: list[str] = []
-    if data.kind == "sweep":
-        rows = variant_table(data.summary)
-        answer = (data.summary.get("target") or {}).get("answer")
+    if data.sweep is not None:
+        rows = variant_table(data.sweep)
+        answer = data.sweep.target.answer
         classes = [
-            "answer" if v["variant"] == answer else "meets" if v.get("meets_target") else ""
-            for v in data.variants
+            "answer" if v.variant == answer else "meets" if v.meets_target else ""
+            for v in data.sweep.variants
         ]
         sections.append(
-            f'<h2>Answer</h2><div class="answer-box">{html.escape(answer_text(data.summary))}</div>'
+            f'<h2>Answer</h2><div class="answer-box">{html.escape(answer_text(data.sweep))}</div>'
         )
         sections.append(
             "<h2>Variants</h2><p class='note'>Means across replications, 95% confidence "

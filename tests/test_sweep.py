@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from dispatch import sweep as sweep_module
 from dispatch.cli import main
 from dispatch.executors import ProcessExecutor, SerialExecutor, make_executor
 from dispatch.sweep import (
@@ -296,6 +295,7 @@ def test_prepare_runs_once_per_variant_per_worker(
     scenario: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import dispatch.sim.prepare as prepare_module
+    import dispatch.sweep.tasks as tasks_module
 
     calls: list[int] = []
     real = prepare_module.prepare
@@ -305,7 +305,7 @@ def test_prepare_runs_once_per_variant_per_worker(
         return real(scn)  # type: ignore[arg-type]
 
     monkeypatch.setattr(prepare_module, "prepare", counting)
-    monkeypatch.setattr(sweep_module, "_PREPARED", type(sweep_module._PREPARED)())
+    monkeypatch.setattr(tasks_module, "PREPARED", tasks_module.PreparedCache())
     plan = plan_sweep(scenario, {"teams.T.count": [1, 2]}, replications=4)
     run_sweep(plan, scenario.parent / "out")
     assert len(calls) == 2
@@ -356,7 +356,7 @@ def test_more_replications_reuse_the_ones_done(scenario: Path) -> None:
     run_sweep(plan_sweep(scenario, {"teams.T.count": [1, 2]}, replications=2), out)
     more = run_sweep(plan_sweep(scenario, {"teams.T.count": [1, 2]}, replications=3), out)
     assert more.computed == 2
-    assert more.summary is not None and more.summary["replications"] == 3
+    assert more.summary is not None and more.summary.replications == 3
 
 
 def test_a_rerun_with_other_inputs_refuses(scenario: Path) -> None:
@@ -389,7 +389,7 @@ def test_outputs_and_the_smallest_staffing_meeting_the_target(scenario: Path) ->
     out = scenario.parent / "out"
     result = run_sweep(plan, out)
     summary = json.loads((out / "summary.json").read_text())
-    assert summary == result.summary
+    assert result.summary is not None and summary == result.summary.to_dict()
     variants = pd.read_parquet(out / "variants.parquet")
     assert set(variants.columns) >= {
         "variant",
@@ -463,7 +463,7 @@ def test_restating_the_target_or_replications_in_the_file_still_resumes(tmp_path
     path.write_text(path.read_text() + "replications = 3\ntarget_share = 0.4\n")
     again = run_sweep(plan_sweep(path), out)
     assert again.computed == 2
-    assert again.summary is not None and again.summary["target"]["share"] == 0.4
+    assert again.summary is not None and again.summary.target.share == 0.4
 
 
 def test_scheduler_without_dask_installed_says_which_extra(monkeypatch: pytest.MonkeyPatch) -> None:
