@@ -5,7 +5,11 @@ An executor takes a picklable function and a sequence of picklable items and yie
 a stable order sort by position; nothing downstream may depend on completion order.
 
 Work that must not be repeated per task (loading and preparing a scenario) is cached by the task
-function itself in its worker process (see `dispatch.sweep`), so the executors stay generic.
+function itself in its worker process (see `dispatch.sweep.tasks`), so the executors stay generic.
+
+Leaving a ``with`` block on an error (a `KeyboardInterrupt` included) calls `terminate`: work in
+progress is abandoned and the workers end before the block is left, so nothing outlives the
+program. Leaving it normally calls `close`, which lets running tasks finish.
 
 Examples
 --------
@@ -17,10 +21,16 @@ Examples
 
 from __future__ import annotations
 
+import _thread
+import contextlib
 import os
+import signal
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
-from types import TracebackType
-from typing import Any, Protocol, TypeVar
+from dataclasses import dataclass
+from types import FrameType, TracebackType
+from typing import Any, Generic, Protocol, TypeVar
 
 from dispatch.errors import DispatchError
 
@@ -29,7 +39,7 @@ R = TypeVar("R")
 
 #: Modules a new worker process imports before its first task (forkserver start only): the
 #: simulator's, so each worker does not pay for pandas, scipy and SimPy on its own.
-PRELOAD = ("dispatch.scenario_file", "dispatch.sim.run", "dispatch.sweep")
+PRELOAD = ("dispatch.scenario_file", "dispatch.sim.run", "dispatch.sweep.tasks")
 
 
 class Executor(Protocol):
@@ -45,7 +55,11 @@ class Executor(Protocol):
         ...
 
     def close(self) -> None:
-        """Release workers or connections."""
+        """Release workers or connections once running tasks are done."""
+        ...
+
+    def terminate(self) -> None:
+        """Release them now, abandoning running tasks."""
         ...
 
     def __enter__(self) -> Executor: ...
@@ -62,6 +76,9 @@ class _Base:
     def close(self) -> None:
         return None
 
+    def terminate(self) -> None:
+        self.close()
+
     def __enter__(self) -> Any:
         return self
 
@@ -71,7 +88,10 @@ class _Base:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.close()
+        if exc is None:
+            self.close()
+        else:
+            self.terminate()
 
 
 class SerialExecutor(_Base):
@@ -84,11 +104,79 @@ class SerialExecutor(_Base):
             yield position, fn(item)
 
 
-def _ignore_sigint() -> None:
-    # Ctrl-C is the parent's to handle: it stops submitting, keeps what is done and exits.
-    import signal
+class TaskCancelledError(BaseException):
+    """Raised in a worker's task when its pool is terminated or its parent process has gone."""
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+#: Seconds a worker waits, once told to stop, for its pool to collect it before it exits itself.
+STOP_GRACE_S = 3.0
+
+
+class _WorkerState:
+    """This worker process's side of a stop (set by `_worker_start`)."""
+
+    def __init__(self) -> None:
+        self.stopping = threading.Event()
+        self.in_task = False
+
+
+_WORKER = _WorkerState()
+
+
+@dataclass(frozen=True)
+class _Guarded(Generic[T, R]):
+    """A task function that a stop interrupts only while it runs, never while its result is
+    sent back (an interrupted send would leave the pool reading half a message)."""
+
+    fn: Callable[[T], R]
+
+    def __call__(self, item: T) -> R:
+        if _WORKER.stopping.is_set():
+            raise TaskCancelledError
+        _WORKER.in_task = True
+        try:
+            return self.fn(item)
+        finally:
+            _WORKER.in_task = False
+
+
+def _interrupt_task(signum: int, frame: FrameType | None) -> None:
+    if _WORKER.stopping.is_set() and _WORKER.in_task:
+        raise TaskCancelledError
+
+
+def _watch_stop(stop: Any, parent: int) -> None:
+    """Wait until every copy of the pipe's other end is closed (`terminate`, or the parent
+    process has ended however it ended); then cancel the task in progress and refuse the rest.
+
+    The pool normally collects the worker within milliseconds. The worker exits by itself once
+    ``parent`` (the process that started it: the fork server, or the pool's process) is gone,
+    since nothing reads its results then, or after `STOP_GRACE_S` in any case.
+    """
+    with contextlib.suppress(EOFError, OSError):
+        stop.recv_bytes()
+    _WORKER.stopping.set()
+    if hasattr(signal, "pthread_kill"):
+        # A real signal to the main thread also cuts short a blocking call (sleep, select).
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+    else:
+        _thread.interrupt_main(signal.SIGINT)
+    deadline = time.monotonic() + STOP_GRACE_S
+    while time.monotonic() < deadline and os.getppid() == parent:
+        time.sleep(0.05)
+    os._exit(1)
+
+
+def _worker_start(stop: Any) -> None:
+    # SIGINT and SIGTERM are the parent's to handle: a terminal's Ctrl-C and `timeout` or
+    # systemd reach the whole process group, and the parent stops its workers itself. SIGINT
+    # gets a handler only so that `_watch_stop` can interrupt the task in progress.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, _interrupt_task)
+    watch = threading.Thread(
+        target=_watch_stop, args=(stop, os.getppid()), name="stop-watch", daemon=True
+    )
+    watch.start()
 
 
 class ProcessExecutor(_Base):
@@ -103,6 +191,11 @@ class ProcessExecutor(_Base):
 
     Workers start with ``forkserver`` where the platform has it (``spawn`` elsewhere): a plain
     ``fork`` of a parent that runs threads (progress bars, Arrow) can deadlock.
+
+    Workers ignore SIGINT and SIGTERM. Each holds one end of a pipe whose other end only this
+    process holds: when `terminate` closes it, or this process ends in any way (SIGKILL
+    included), every worker cancels its task and exits, so no worker outlives its parent. The
+    fork server then ends with this process.
     """
 
     def __init__(self, workers: int | None = None, *, preload: Sequence[str] = PRELOAD) -> None:
@@ -111,6 +204,7 @@ class ProcessExecutor(_Base):
             raise DispatchError(f"workers must be >= 1, got {self.workers}")
         self.preload = list(preload)
         self._pool: Any = None
+        self._stop: Any = None
 
     @property
     def description(self) -> str:
@@ -127,10 +221,12 @@ class ProcessExecutor(_Base):
                     context.set_forkserver_preload(self.preload)
             else:
                 context = multiprocessing.get_context("spawn")
+            listen, self._stop = multiprocessing.Pipe(duplex=False)
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=context,
-                initializer=_ignore_sigint,
+                initializer=_worker_start,
+                initargs=(listen,),
             )
         return self._pool
 
@@ -140,6 +236,7 @@ class ProcessExecutor(_Base):
         if not items:
             return
         pool = self._start()
+        guarded = _Guarded(fn)
         # Keep a bounded number of tasks queued so that stopping early wastes little work and
         # tasks start roughly in submission order (good for per-worker caches).
         backlog = 2 * self.workers
@@ -148,7 +245,7 @@ class ProcessExecutor(_Base):
         try:
             while position < len(items) or pending:
                 while position < len(items) and len(pending) < self.workers + backlog:
-                    pending[pool.submit(fn, items[position])] = position
+                    pending[pool.submit(guarded, items[position])] = position
                     position += 1
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in sorted(done, key=lambda f: pending[f]):
@@ -159,9 +256,23 @@ class ProcessExecutor(_Base):
                 future.cancel()
 
     def close(self) -> None:
+        """Cancel queued tasks, let running ones finish, then end the workers."""
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+            self._release()
+
+    def terminate(self) -> None:
+        """Cancel every task, running ones included; return once the workers have ended."""
+        if self._pool is not None:
+            self._stop.close()
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._release()
+
+    def _release(self) -> None:
+        self._pool = None
+        if not self._stop.closed:
+            self._stop.close()
+        self._stop = None
 
 
 class DaskExecutor(_Base):

@@ -1,4 +1,11 @@
-"""``dispatch sweep SCENARIO --out DIR``: variants x replications, resumable, on any executor."""
+"""``dispatch sweep SCENARIO --out DIR``: variants x replications, resumable, on any executor.
+
+SIGINT (Ctrl-C) and SIGTERM (``timeout``, systemd, batch schedulers, Kubernetes) stop a sweep
+the same way: no new run starts, runs in progress are abandoned and their worker processes end,
+finished runs stay on disk, and the command prints how many are saved and that running it again
+resumes. The exit status is 128 plus the signal's number, as a shell reports a command ended by
+that signal: 130 for SIGINT, 143 for SIGTERM.
+"""
 
 from __future__ import annotations
 
@@ -61,36 +68,51 @@ def sweep(
 ) -> None:
     """Run every variant of SCENARIO for the same replications; answer the staffing target."""
     from dispatch.executors import make_executor
-    from dispatch.sweep import format_sweep, parse_vary, plan_sweep, run_sweep
-
-    plan = plan_sweep(
-        scenario,
-        [parse_vary(option) for option in vary or []],
-        replications=replications,
-        target_share=target_share,
-        target_min=target_min,
-        keep_calls=calls,
+    from dispatch.sweep import (
+        Stopped,
+        SweepInterruptedError,
+        format_sweep,
+        parse_vary,
+        plan_sweep,
+        run_sweep,
+        stop_on_signals,
     )
-    total = len(plan.variants) * plan.replications
-    if dry_run:
-        typer.echo(
-            f"{plan.name}: {len(plan.variants)} variant(s) x {plan.replications} replication(s)"
-        )
-        for variant in plan.variants:
-            typer.echo(f"  {variant.index}: {variant.label}")
-        return
-    with make_executor(workers=workers, scheduler=scheduler) as executor:
-        typer.echo(
-            f"{plan.name}: {len(plan.variants)} variant(s) x {plan.replications} replication(s) "
-            f"= {total} runs on {executor.description}",
-            err=True,
-        )
-        result = run_sweep(
-            plan,
-            out,
-            executor=executor,
-            progress=sys.stderr.isatty() if progress is None else progress,
-        )
+
+    with stop_on_signals():
+        try:
+            plan = plan_sweep(
+                scenario,
+                [parse_vary(option) for option in vary or []],
+                replications=replications,
+                target_share=target_share,
+                target_min=target_min,
+                keep_calls=calls,
+            )
+            total = len(plan.variants) * plan.replications
+            if dry_run:
+                typer.echo(
+                    f"{plan.name}: {len(plan.variants)} variant(s) x "
+                    f"{plan.replications} replication(s)"
+                )
+                for variant in plan.variants:
+                    typer.echo(f"  {variant.index}: {variant.label}")
+                return
+            # Leaving this block on an error, a stop included, ends the workers first.
+            with make_executor(workers=workers, scheduler=scheduler) as executor:
+                typer.echo(
+                    f"{plan.name}: {len(plan.variants)} variant(s) x {plan.replications} "
+                    f"replication(s) = {total} runs on {executor.description}",
+                    err=True,
+                )
+                result = run_sweep(
+                    plan,
+                    out,
+                    executor=executor,
+                    progress=sys.stderr.isatty() if progress is None else progress,
+                )
+        except Stopped as stop:
+            # Stopped outside the runs themselves (planning, starting or closing the workers).
+            raise SweepInterruptedError.from_signal(stop.signum) from None
     assert result.summary is not None
     if result.computed < result.total:
         typer.echo(f"{result.total - result.computed} run(s) were already in {out}", err=True)
