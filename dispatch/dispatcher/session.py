@@ -248,7 +248,8 @@ class Dispatcher:
         # Per team: end of the open break window while a break is due but the team is busy.
         self.break_due_until: list[float | None] = [None] * m
         self.returning: dict[int, tuple[Leg, float]] = {}
-        self.team_call: list[_Call | None] = [None] * m
+        # Per team: the call it is on (key, critical incident?), None when not on a call.
+        self.on_call: list[tuple[CallKey, bool] | None] = [None] * m
         self.tracker = (
             WellnessTracker(matcher.wellness, fleet) if matcher.wellness is not None else None
         )
@@ -368,13 +369,25 @@ class Dispatcher:
             The call's dispatch zone and type, read by policies with run cards.
         """
         if call_id in self.calls:
-            raise InputError(f"call {call_id!r} is already in the session", field="call_id")
-        call = _Call(call_id, place, risk, priority, critical, zone, call_type)
-        self.calls[call_id] = call
+            raise InputError(f"call {call_id!r} is already waiting", field="call_id")
         self._refresh(now)
-        choice = self._best(call, now, specialist_only=True)
+        choice = self.matcher.best(
+            place,
+            risk,
+            self.fleet,
+            specialist_only=True,
+            now_s=now,
+            priority=priority,
+            zone=zone,
+            call_type=call_type,
+        )
         if choice.row >= 0:
-            return [self._dispatch(call, choice, now, specialist=True)]
+            # Most calls go at once: no call record is kept for them.
+            asked = None
+            if self.explain:
+                asked = _Call(call_id, place, risk, priority, critical, zone, call_type)
+            return [self._commit(call_id, critical, choice, now, True, asked)]
+        call = _Call(call_id, place, risk, priority, critical, zone, call_type)
         reason = choice.reason
         assert reason is not None
         call.reason = reason
@@ -389,6 +402,7 @@ class Dispatcher:
         return self._fallback(call, now, choice.wellness)
 
     def _enqueue(self, call: _Call, state: CallState) -> None:
+        self.calls[call.key] = call
         call.state = state
         call.ticket += 1
         self.queues[call.priority].append((call.ticket, call))
@@ -401,7 +415,7 @@ class Dispatcher:
         out: list[Decision] = [Fallback(call.key, call.reason, wellness)]
         if self.settings.pool_fallback:
             call.state = CallState.FALLBACK
-            del self.calls[call.key]
+            self.calls.pop(call.key, None)
             return out
         self._refresh(now)
         choice = self._best(call, now, specialist_only=False)
@@ -413,25 +427,35 @@ class Dispatcher:
         return out
 
     def _dispatch(self, call: _Call, choice: Choice, now: float, *, specialist: bool) -> Dispatch:
-        i = choice.row
         call.state = CallState.DISPATCHED
-        del self.calls[call.key]
+        self.calls.pop(call.key, None)
+        return self._commit(call.key, call.critical, choice, now, specialist, call)
+
+    def _commit(
+        self,
+        key: CallKey,
+        critical: bool,
+        choice: Choice,
+        now: float,
+        specialist: bool,
+        call: _Call | None,
+    ) -> Dispatch:
+        """Team ``choice.row`` is committed to call ``key``; ``call`` is needed to explain."""
+        i = choice.row
         self.status[i] = DISPATCHED
         if self.returning:
             self.returning.pop(i, None)
         self.fleet.dispatchable[i] = False
         self.busy_since[i] = now
-        self.team_call[i] = call
+        self.on_call[i] = (key, critical)
         self.tally.calls[i] += 1
         if self.tracker is not None:
             self.tracker.dispatched(i, now)
+        explanation = None
+        if self.explain and call is not None:
+            explanation = self._explain(call, now, specialist_only=specialist)
         return Dispatch(
-            call.key,
-            self.fleet.team_ids[i],
-            choice.eta_s,
-            specialist,
-            choice.wellness,
-            self._explain(call, now, specialist_only=specialist) if self.explain else None,
+            key, self.fleet.team_ids[i], choice.eta_s, specialist, choice.wellness, explanation
         )
 
     def _explain(self, call: _Call, now: float, *, specialist_only: bool) -> Any:
@@ -488,16 +512,16 @@ class Dispatcher:
     # -- teams -----------------------------------------------------------------------------
     def unit_cleared(self, team_id: str, now: float, *, place: int) -> list[Decision]:
         """Team ``team_id`` finished its call at ``place`` (the scene or the facility)."""
-        i = self._row(team_id)
-        if self.status[i] is not DISPATCHED:
+        i = self.fleet.index.get(team_id, -1)
+        if i < 0 or self.status[i] is not DISPATCHED:
             raise InputError(f"team {team_id!r} is not on a call", field="team_id")
         self.fleet.place[i] = place
         self.tally.busy_s[i] += now - self.busy_since[i]
-        call = self.team_call[i]
-        self.team_call[i] = None
+        job = self.on_call[i]
+        self.on_call[i] = None
         out: list[Decision] = []
         if self.tracker is not None:
-            critical = call is not None and call.critical
+            critical = job is not None and job[1]
             for delay in self.tracker.cleared(i, now, critical=critical):
                 out.append(self._timer("wake", None, now + delay))
         route = self._route(place, self.station[i])
@@ -521,13 +545,13 @@ class Dispatcher:
                 self.tally.break_delay_s[i] += now - window_end
             out.extend(self._start_break(i, now))
             return out
-        self._head_home(i, place, now)
-        out.extend(self._match_queue(now))
+        self._head_home(i, now, route)
+        if self.n_queued:
+            out.extend(self._match_queue(now))
         return out
 
-    def _head_home(self, i: int, here: int, now: float) -> None:
-        """Team ``i`` is free at ``here``: dispatchable, driving back to its station."""
-        route = self._route(here, self.station[i])
+    def _head_home(self, i: int, now: float, route: Leg) -> None:
+        """Team ``i`` is free: dispatchable, driving back to its station along ``route``."""
         if route.duration_s > 0:
             self.status[i] = RETURNING
             self.returning[i] = (route, now)
@@ -564,7 +588,7 @@ class Dispatcher:
         out: list[Decision] = [BreakEnded(self.fleet.team_ids[i], now)]
         if self.tracker is not None:
             self.tracker.rested(i, now)
-        self._head_home(i, int(self.fleet.place[i]), now)
+        self._head_home(i, now, self._route(int(self.fleet.place[i]), self.station[i]))
         out.extend(self._match_queue(now))
         return out
 
@@ -619,9 +643,9 @@ class Dispatcher:
     # -- the queue -------------------------------------------------------------------------
     def _match_queue(self, now: float) -> list[Decision]:
         """Offer free teams to waiting calls: highest priority first, then oldest."""
-        out: list[Decision] = []
         if self.n_queued == 0:
-            return out
+            return []
+        out: list[Decision] = []
         self._refresh(now)
         fleet = self.fleet
         for queue in self.queues:
@@ -802,7 +826,6 @@ class Dispatcher:
         """
         fleet = self.fleet
         calls = {id(c): c for c in self.calls.values()}
-        calls.update({id(c): c for c in self.team_call if c is not None})
         for queue in self.queues:
             calls.update({id(c): c for t, c in queue if t == c.ticket})
         order = list(calls)
@@ -829,7 +852,7 @@ class Dispatcher:
             "returning": [[i, leg.places[0], start] for i, (leg, start) in self.returning.items()],
             "calls": [calls[key].record() for key in order],
             "open_calls": [number[id(c)] for c in self.calls.values()],
-            "team_call": [None if c is None else number[id(c)] for c in self.team_call],
+            "on_call": [None if job is None else list(job) for job in self.on_call],
             "queues": [
                 [[t, number[id(c)]] for t, c in queue if t == c.ticket] for queue in self.queues
             ],
@@ -865,7 +888,7 @@ class Dispatcher:
         }
         calls = [_Call.from_record(row) for row in state["calls"]]
         self.calls = {calls[n].key: calls[n] for n in state["open_calls"]}
-        self.team_call = [None if n is None else calls[n] for n in state["team_call"]]
+        self.on_call = [None if job is None else (job[0], bool(job[1])) for job in state["on_call"]]
         self.queues = tuple(deque((int(t), calls[n]) for t, n in q) for q in state["queues"])
         self.n_queued = int(state["n_queued"])
         self.timers = {k: (kind, subject) for k, kind, subject in state["timers"]}

@@ -107,6 +107,7 @@ class Matcher:
             rules = policy.rules
         self.rules = rules if rules is not None else default_rules()
         self.policy: Policy = policy if policy is not None else TieredNearest(self.rules)
+        self._tiered = type(self.policy) is TieredNearest
         self.alternatives = alternatives
         # Rules that are all off cost nothing: the matcher then takes its plain fast path.
         self.wellness = wellness if wellness is not None and wellness.any_rule else None
@@ -173,7 +174,12 @@ class Matcher:
         """
         if len(fleet) == 0:
             return Choice(-1, float("inf"), -1, False, ReasonCode.INELIGIBLE)
-        any_tier, spec_only, specialist = self.policy.offsets(fleet, risk, zone, call_type)
+        if self._tiered:  # the default policy's offsets, without a call through the protocol
+            any_tier, spec_only, specialist = fleet.base_scores(
+                self.rules, risk, self._specialist_lookup[risk]
+            )
+        else:
+            any_tier, spec_only, specialist = self.policy.offsets(fleet, risk, zone, call_type)
         eta = self.travel.times_to(fleet.place, place)
         score = (spec_only if specialist_only else any_tier) + eta
         np.copyto(score, np.inf, where=~fleet.dispatchable)

@@ -14,7 +14,8 @@ is dispatched or cleared, not scheduled: nothing can change them once the team i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, cast
+from functools import partial
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -44,6 +45,8 @@ OUTCOMES: tuple[str, ...] = tuple(o.value for o in Outcome)
 SPECIALIST, FALLBACK, NOT_SERVED, NOT_SIMULATED = range(4)
 REASONS: tuple[ReasonCode, ...] = tuple(ReasonCode)
 REASON_CODE = {r: i for i, r in enumerate(REASONS)}
+
+
 #: Event-log names of the session's team notices.
 _TEAM_EVENTS: dict[type, str] = {
     BreakStarted: "break_start",
@@ -269,11 +272,9 @@ class Replay:
             for start, end in intervals:
                 if start >= self.horizon_s:
                     break
-                ev = env.timeout(start, i)
-                ev.callbacks.append(self._on_shift_start)
+                env.timeout(start).callbacks.append(partial(self._on_shift_start, i))
                 if end < self.horizon_s:
-                    ev = env.timeout(end, i)
-                    ev.callbacks.append(self._on_shift_end)
+                    env.timeout(end).callbacks.append(partial(self._on_shift_end, i))
         ready = self.received_s + self.draws.processing_s
         self.rec.ready_s = np.where(self.simulated, ready, np.nan).tolist()
         for c in np.flatnonzero(~self.simulated).tolist():
@@ -325,59 +326,48 @@ class Replay:
         """Record the session's decisions and turn its timer requests into timeouts."""
         rec = self.rec
         for d in decisions:
-            kind = type(d)
-            if kind is Dispatch:
-                assert isinstance(d, Dispatch)
+            if type(d) is Dispatch:
                 c = int(d.call_id)
                 if d.wellness:
                     rec.wellness[c] = d.wellness.label
                     rec.overridden[c] = d.wellness.override is not None
                 self._dispatch(c, self.team_row[d.team_id], d.eta_s, now, d.specialist)
-            elif kind is Timer:
-                assert isinstance(d, Timer)
-                ev = self.env.timeout(d.at_s - self.env.now, d.timer_id)
-                ev.callbacks.append(self._on_timer)
-            elif kind is Queue:
-                assert isinstance(d, Queue)
+            elif type(d) is Timer:
+                ev = self.env.timeout(d.at_s - now)
+                ev.callbacks.append(partial(self._on_timer, d.timer_id))
+            elif type(d) is Queue or type(d) is Fallback:
                 c = int(d.call_id)
                 rec.reason[c] = REASON_CODE[d.reason]
                 if d.wellness:
                     rec.wellness[c] = d.wellness.label
-                if self.log_events:
-                    self._log(now, "queued" if d.specialist_only else "waiting_any", call=c)
-            elif kind is Fallback:
-                assert isinstance(d, Fallback)
-                c = int(d.call_id)
-                rec.reason[c] = REASON_CODE[d.reason]
-                if d.wellness:
-                    rec.wellness[c] = d.wellness.label
-                if self.log_events:
-                    self._log(now, "fallback", call=c)
-                if self.pool_fallback:
-                    self._pool_response(c, now)
-            elif kind is Held:
-                assert isinstance(d, Held)
+                if type(d) is Queue:
+                    if self.log_events:
+                        self._log(now, "queued" if d.specialist_only else "waiting_any", call=c)
+                else:
+                    if self.log_events:
+                        self._log(now, "fallback", call=c)
+                    if self.pool_fallback:
+                        self._pool_response(c, now)
+            elif type(d) is Held:
                 rec.wellness[int(d.call_id)] = d.wellness.label
-            elif kind is Unserved:
-                assert isinstance(d, Unserved)
+            elif type(d) is Unserved:
                 c = int(d.call_id)
                 rec.outcome[c] = NOT_SERVED
                 if self.log_events:
                     self._log(d.at_s, "unserved", call=c)
             elif self.log_events:
                 assert isinstance(d, BreakStarted | BreakEnded | OffDuty)
-                self._log(d.at_s, _TEAM_EVENTS[kind], team=self.team_row[d.team_id])
+                self._log(d.at_s, _TEAM_EVENTS[type(d)], team=self.team_row[d.team_id])
 
     def _schedule_next_arrival(self) -> None:
         k = self._next_arrival
         if k < len(self._arrivals):
             at, c = self._arrivals[k]
             self._next_arrival = k + 1
-            ev = self.env.timeout(at - self.env.now, c)
-            ev.callbacks.append(self._on_ready)
+            self.env.timeout(at - self.env.now).callbacks.append(partial(self._on_ready, c))
 
-    def _on_ready(self, event: simpy.Event) -> None:
-        c = cast(int, event.value)
+    # SimPy callbacks: ``partial`` binds what each event is about; the event comes last.
+    def _on_ready(self, c: int, event: simpy.Event) -> None:
         now = self.env.now
         # The arrival chain schedules relative delays, so ``now`` may differ from the planned
         # ready time in the last bits; recording the clock keeps queue_s exactly 0, never < 0.
@@ -393,11 +383,12 @@ class Replay:
             zone=self.zone[c],
             call_type=self.call_type[c],
         )
-        self._apply(decisions, now)
+        if decisions:
+            self._apply(decisions, now)
 
-    def _on_timer(self, event: simpy.Event) -> None:
+    def _on_timer(self, timer_id: str, event: simpy.Event) -> None:
         now = self.env.now
-        self._apply(self.session.timer_due(cast(str, event.value), now), now)
+        self._apply(self.session.timer_due(timer_id, now), now)
 
     def _pool_response(self, c: int, now: float) -> None:
         rec = self.rec
@@ -448,26 +439,24 @@ class Replay:
             self._log(arrived, "on_scene", call=c, team=i)
             if transport:
                 self._log(clear - self.handoff[c], "at_facility", call=c, team=i)
-        ev = self.env.timeout(clear - now, (c, i, clear_place))
-        ev.callbacks.append(self._on_clear)
+        self.env.timeout(clear - now).callbacks.append(partial(self._on_clear, c, i, clear_place))
 
-    def _on_clear(self, event: simpy.Event) -> None:
-        c, i, clear_place = cast(tuple[int, int, int], event.value)
+    def _on_clear(self, c: int, i: int, clear_place: int, event: simpy.Event) -> None:
         now = self.env.now
         if self.log_events:
             self._log(now, "cleared", call=c, team=i)
-        self._apply(self.session.unit_cleared(self.setup.team_ids[i], now, place=clear_place), now)
+        decisions = self.session.unit_cleared(self.setup.team_ids[i], now, place=clear_place)
+        if decisions:
+            self._apply(decisions, now)
 
     # -- shifts ----------------------------------------------------------------------------
-    def _on_shift_start(self, event: simpy.Event) -> None:
-        i = cast(int, event.value)
+    def _on_shift_start(self, i: int, event: simpy.Event) -> None:
         now = self.env.now
         if self.log_events:
             self._log(now, "shift_start", team=i)
         self._apply(self.session.shift_started(self.setup.team_ids[i], now), now)
 
-    def _on_shift_end(self, event: simpy.Event) -> None:
-        i = cast(int, event.value)
+    def _on_shift_end(self, i: int, event: simpy.Event) -> None:
         now = self.env.now
         if self.log_events:
             self._log(now, "shift_end", team=i)
