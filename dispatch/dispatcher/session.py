@@ -215,8 +215,8 @@ class Dispatcher:
     explain
         Attach the ranked alternatives to every `Dispatch` (slower; a replay leaves it off).
     legs
-        Cache of routes home by ``(origin, station)``, shared between sessions on the same
-        network (a replay shares it across replications).
+        Cache of routes home by ``(origin, station, travel band)``, shared between sessions
+        on the same network (a replay shares it across replications).
     """
 
     def __init__(
@@ -227,7 +227,7 @@ class Dispatcher:
         *,
         settings: DispatchSettings | None = None,
         explain: bool = False,
-        legs: dict[tuple[int, int], Leg] | None = None,
+        legs: dict[tuple[int, int, int], Leg] | None = None,
     ) -> None:
         self.matcher = matcher
         self.travel = matcher.travel
@@ -290,12 +290,13 @@ class Dispatcher:
         self.timers[timer_id] = (kind, subject)
         return Timer(timer_id, at_s)
 
-    def _route(self, origin: int, destination: int) -> Leg:
-        key = (origin, destination)
+    def _route(self, origin: int, destination: int, at_s: float) -> Leg:
+        """The way from ``origin`` to ``destination`` setting off at ``at_s``."""
+        key = (origin, destination, self.travel.band_at(at_s))
         route = self._legs.get(key)
         if route is None:
-            if np.isfinite(self.travel.time(origin, destination)):
-                route = Leg(self.travel.route(origin, destination))
+            if np.isfinite(self.travel.time(origin, destination, at_s)):
+                route = Leg(self.travel.route(origin, destination, at_s))
             else:  # beyond the oracle's cut-off: count the cut-off, arrive at once after it
                 cutoff = self.travel.cutoff_s
                 route = Leg(Route(np.array([origin, destination]), np.array([0.0, cutoff])))
@@ -524,7 +525,7 @@ class Dispatcher:
             critical = job is not None and job[1]
             for delay in self.tracker.cleared(i, now, critical=critical):
                 out.append(self._timer("wake", None, now + delay))
-        route = self._route(place, self.station[i])
+        route = self._route(place, self.station[i], now)
         shift_end = self.pending_shift_end[i]
         if shift_end is not None:
             # Finished a call past shift end: drive home on overtime, then off duty.
@@ -588,7 +589,7 @@ class Dispatcher:
         out: list[Decision] = [BreakEnded(self.fleet.team_ids[i], now)]
         if self.tracker is not None:
             self.tracker.rested(i, now)
-        self._head_home(i, now, self._route(int(self.fleet.place[i]), self.station[i]))
+        self._head_home(i, now, self._route(int(self.fleet.place[i]), self.station[i], now))
         out.extend(self._match_queue(now))
         return out
 
@@ -883,7 +884,7 @@ class Dispatcher:
         self.pending_shift_end = list(state["pending_shift_end"])
         self.break_due_until = list(state["break_due_until"])
         self.returning = {
-            int(i): (self._route(int(origin), self.station[int(i)]), float(start))
+            int(i): (self._route(int(origin), self.station[int(i)], float(start)), float(start))
             for i, origin, start in state["returning"]
         }
         calls = [_Call.from_record(row) for row in state["calls"]]

@@ -97,14 +97,14 @@ def cost_model(
     if n == 0:
         return CostModel(np.full((0, m), np.inf), np.full((0, m), np.inf), unserved, priority)
     places = matcher.travel.snap_many([c.lat for c in calls], [c.lon for c in calls])
-    # One `Matcher.scores` row per distinct (place, effective risk, zone, call type): the same
-    # public scoring a single recommendation uses.
-    rows: dict[tuple[int, RiskLevel, str | None, str], tuple[FloatArray, FloatArray]] = {}
+    # One `Matcher.scores` row per distinct (place, effective risk, zone, call type, travel
+    # band): the same public scoring a single recommendation uses.
+    rows: dict[tuple[int, RiskLevel, str | None, str, int], tuple[FloatArray, FloatArray]] = {}
     score = np.empty((n, m))
     eta = np.empty((n, m))
     for i, (call, place) in enumerate(zip(calls, places.tolist(), strict=True)):
         risk = rules.effective_risk(call.risk, call.flags)
-        key = (place, risk, call.zone, call.call_type)
+        key = (place, risk, call.zone, call.call_type, matcher.travel.band_at(call.received_s))
         found = rows.get(key)
         if found is None:
             s = matcher.scores(
@@ -114,6 +114,7 @@ def cost_model(
                 specialist_only=specialist_only,
                 zone=call.zone,
                 call_type=call.call_type,
+                now_s=call.received_s,
             )
             found = rows[key] = (s.score, s.eta_s)
         score[i], eta[i] = found

@@ -137,14 +137,16 @@ class Matcher:
         specialist_only: bool = False,
         zone: str | None = None,
         call_type: str = "",
+        now_s: float | None = None,
     ) -> Scores:
         """Score every team for a call at ``place``: lower is better, ``inf`` may not go.
 
         A team's score is the policy's offset (its tier times `TIER_GAP_S` and any CIT penalty,
         for district-first also its district's run-card rank), plus its ETA; it is ``inf`` when
-        the team is ineligible, not dispatchable or beyond ``max_travel_s``.
+        the team is ineligible, not dispatchable or beyond ``max_travel_s``. ``now_s`` picks
+        the travel band in force (None: the network's own times).
         """
-        eta = self.travel.times_to(fleet.place, place)
+        eta = self.travel.times_to(fleet.place, place, now_s)
         tier, penalty = fleet.tiers(self.rules, risk)
         any_tier, spec_only, specialist = self.policy.offsets(fleet, risk, zone, call_type)
         base = spec_only if specialist_only else any_tier
@@ -180,7 +182,7 @@ class Matcher:
             )
         else:
             any_tier, spec_only, specialist = self.policy.offsets(fleet, risk, zone, call_type)
-        eta = self.travel.times_to(fleet.place, place)
+        eta = self.travel.times_to(fleet.place, place, now_s)
         score = (spec_only if specialist_only else any_tier) + eta
         np.copyto(score, np.inf, where=~fleet.dispatchable)
         i = int(score.argmin())
@@ -198,6 +200,7 @@ class Matcher:
                     specialist_only=specialist_only,
                     zone=zone,
                     call_type=call_type,
+                    now_s=now_s,
                 )
                 return self._decide(full, fleet, now_s, priority)
             if w.tie_break is not None:
@@ -230,13 +233,20 @@ class Matcher:
                     specialist_only=specialist_only,
                     zone=zone,
                     call_type=call_type,
+                    now_s=now_s,
                 ),
                 fleet,
             )
         if specialist[i]:
             return Choice(i, float(eta[i]), int(fleet.tiers(self.rules, risk)[0][i]), True, None)
         s = self.scores(
-            place, risk, fleet, specialist_only=specialist_only, zone=zone, call_type=call_type
+            place,
+            risk,
+            fleet,
+            specialist_only=specialist_only,
+            zone=zone,
+            call_type=call_type,
+            now_s=now_s,
         )
         return Choice(i, float(eta[i]), int(s.tier[i]), False, self._reason(s, fleet))
 
@@ -298,7 +308,13 @@ class Matcher:
         if self._specialist_lookup[risk][tier]:
             return Choice(i, float(eta[i]), tier, True, None, note)
         s = self.scores(
-            place, risk, fleet, specialist_only=specialist_only, zone=zone, call_type=call_type
+            place,
+            risk,
+            fleet,
+            specialist_only=specialist_only,
+            zone=zone,
+            call_type=call_type,
+            now_s=now_s,
         )
         available = fleet.dispatchable & (self._holds(fleet, now_s) == 0)
         return Choice(i, float(eta[i]), tier, False, self._reason(s, fleet, available), note)
@@ -438,7 +454,13 @@ class Matcher:
         the specialist tiers alone, as the session does before a call falls back.
         """
         s = self.scores(
-            place, risk, fleet, specialist_only=specialist_only, zone=zone, call_type=call_type
+            place,
+            risk,
+            fleet,
+            specialist_only=specialist_only,
+            zone=zone,
+            call_type=call_type,
+            now_s=now_s,
         )
         held = self._holds(fleet, now_s)
         choice = self._decide(s, fleet, now_s, priority, held)

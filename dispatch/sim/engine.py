@@ -77,10 +77,11 @@ class FleetSetup:
     station_place: npt.NDArray[np.int64]
     duty: list[list[tuple[float, float]]]
     facility_place: npt.NDArray[np.int64]
-    #: Nearest facility (index, seconds) by scene place, shared by every replication.
-    nearest_facility: dict[int, tuple[int, float]] = field(default_factory=dict)
+    #: Nearest facility (index, seconds) by scene place and travel band, shared by every
+    #: replication.
+    nearest_facility: dict[tuple[int, int], tuple[int, float]] = field(default_factory=dict)
     #: Routes home by (origin, station), shared by every replication.
-    legs: dict[tuple[int, int], Leg] = field(default_factory=dict)
+    legs: dict[tuple[int, int, int], Leg] = field(default_factory=dict)
 
 
 @dataclass
@@ -312,14 +313,16 @@ class Replay:
         rec.freeze()
 
     # -- the world around the session ------------------------------------------------------
-    def _nearest_facility(self, scene: int) -> tuple[int, float]:
-        found = self._to_facility.get(scene)
+    def _nearest_facility(self, scene: int, at_s: float) -> tuple[int, float]:
+        """The facility nearest a scene for a transport leaving at ``at_s``, and its seconds."""
+        key = (scene, self.travel.band_at(at_s))
+        found = self._to_facility.get(key)
         if found is None:
-            facilities = self.setup.facility_place
-            times = np.array([self.travel.time(scene, int(f)) for f in facilities.tolist()])
+            facilities = self.setup.facility_place.tolist()
+            times = np.array([self.travel.time(scene, int(f), at_s) for f in facilities])
             k = int(np.argmin(times))
             found = (k, float(times[k]))
-            self._to_facility[scene] = found
+            self._to_facility[key] = found
         return found
 
     def _apply(self, decisions: list[Decision], now: float) -> None:
@@ -396,7 +399,7 @@ class Replay:
         arrived = now + travel
         clear = arrived + self.on_scene[c]
         if self.transport[c]:
-            k, to_facility = self._nearest_facility(self.place[c])
+            k, to_facility = self._nearest_facility(self.place[c], clear)
             clear += to_facility + self.handoff[c]
             rec.facility[c] = k
         rec.dispatched_s[c] = now
@@ -422,7 +425,7 @@ class Replay:
         clear_place = scene
         transport = self.transport[c]
         if transport:
-            k, to_facility = self._nearest_facility(scene)
+            k, to_facility = self._nearest_facility(scene, clear)
             clear += to_facility + self.handoff[c]
             clear_place = self.facility_place[k]
             rec.facility[c] = k

@@ -29,6 +29,7 @@ from dispatch.sim.demand import (
 )
 from dispatch.sim.engine import CallDraws, FleetSetup
 from dispatch.sim.shifts import duty_intervals
+from dispatch.travel import TravelTimes
 
 STREAMS = ("calls", "processing", "turnout", "on_scene", "transport", "handoff", "fallback")
 #: Time after the last call during which teams may still finish and queued calls be served.
@@ -60,7 +61,6 @@ class Prepared:
 def prepare(scenario: Scenario) -> Prepared:
     """Validate cross-references, snap every site and call, compute duty intervals."""
     travel = scenario.travel
-    matcher = _matcher(scenario)
     if isinstance(scenario.calls, SyntheticCalls):
         epoch = synthetic_epoch(scenario.calls, scenario.timezone)
         base = None
@@ -73,6 +73,9 @@ def prepare(scenario: Scenario) -> Prepared:
         base = table_from_log(scenario.calls, epoch)
         horizon = float(base.received_s.max()) + HORIZON_PAD_S
         travel.warm(travel.snap_many(base.lat, base.lon))
+    # Engine time 0 is the epoch: travel bands (hours of the local week) are read from it.
+    travel = travel.anchored(epoch)
+    matcher = _matcher(scenario, travel)
     station_place = {
         s.site_id: int(p)
         for s, p in zip(
@@ -93,8 +96,8 @@ def prepare(scenario: Scenario) -> Prepared:
         duty=[duty_intervals(t.shifts, epoch, horizon) for t in teams],
         facility_place=np.asarray(facility_place, dtype=np.int64),
     )
-    travel.warm(setup.station_place)
-    travel.warm(setup.facility_place)
+    travel.warm(setup.station_place, every_band=True)
+    travel.warm(setup.facility_place, every_band=True)
     return Prepared(
         scenario=scenario,
         matcher=matcher,
@@ -107,11 +110,11 @@ def prepare(scenario: Scenario) -> Prepared:
     )
 
 
-def _matcher(scenario: Scenario) -> Matcher:
+def _matcher(scenario: Scenario, travel: TravelTimes) -> Matcher:
     """The scenario's dispatch rules: its policy kind over its rule set, with its wellness."""
     spec = scenario.policy
     if spec.kind != "district_first":
-        return Matcher(scenario.travel, spec.rules, wellness=spec.wellness)
+        return Matcher(travel, spec.rules, wellness=spec.wellness)
     assert spec.districts is not None
     stations = {s.site_id: s for s in scenario.stations}
     homes = spec.districts.zone_of(
@@ -124,7 +127,7 @@ def _matcher(scenario: Scenario) -> Matcher:
         if (district := t.district or home) is not None
     }
     policy = DistrictFirst(spec.rules, team_district, spec.run_cards)
-    return Matcher(scenario.travel, policy=policy, wellness=spec.wellness)
+    return Matcher(travel, policy=policy, wellness=spec.wellness)
 
 
 def call_zones(prep: Prepared, calls: CallTable) -> list[str | None] | None:
