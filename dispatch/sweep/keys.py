@@ -32,6 +32,7 @@ PATH_VALUES = frozenset(
         ("calls", "path"),
         ("calls", "synthetic", "profile"),
         ("policy", "rules"),
+        ("policy", "districts", "path"),
     }
 )
 
