@@ -27,7 +27,7 @@ Examples
 'CR-1'
 >>> session.call_ready("B", 90.0, place=6, risk=RiskLevel.STANDARD)
 [Queue(call_id='B', reason=<ReasonCode.ALL_BUSY: 'all_busy'>, fallback_at_s=690.0, \
-specialist_only=True, wellness=''), Timer(timer_id='fallback:1', at_s=690.0)]
+specialist_only=True, wellness=None), Timer(timer_id='fallback:1', at_s=690.0)]
 >>> [type(d).__name__ for d in session.unit_cleared("CR-1", 400.0, place=12)]
 ['Dispatch']
 """
