@@ -386,7 +386,11 @@ class Replay:
             zone=self.zone[c],
             call_type=self.call_type[c],
         )
-        if decisions:
+        first = decisions[0]
+        if len(decisions) == 1 and type(first) is Dispatch and first.wellness is None:
+            # Most calls: a team goes at once, nothing else to record.
+            self._dispatch(c, self.team_row[first.team_id], first.eta_s, now, first.specialist)
+        else:
             self._apply(decisions, now)
 
     def _on_timer(self, timer_id: str, event: simpy.Event) -> None:
