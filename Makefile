@@ -10,12 +10,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 LATEST := .venv-latest
+LOWEST := .venv-lowest
 PYTEST_ARGS := -n 2 -q --doctest-modules tests dispatch
 # The lock is compiled for Linux x86_64 and checked to be identical for aarch64.
 LOCK_ARGS := pyproject.toml --all-extras --python-version 3.11 --quiet \
 	--custom-compile-command 'make lock'
 
-.PHONY: demo test lint types unit bench lock test-latest clean
+.PHONY: demo test lint types unit bench lock test-latest test-lowest clean
 
 $(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -68,5 +69,15 @@ test-latest: $(STAMP)
 	$(LATEST)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(LATEST)/bin/python -m pytest $(PYTEST_ARGS) -p no:cacheprovider
 
+# The same against the oldest releases the lower bounds in pyproject.toml allow (direct
+# dependencies at their bounds; the rest resolved to fit): how those bounds were checked.
+test-lowest: $(STAMP)
+	rm -rf $(LOWEST)
+	$(PYTHON) -m venv $(LOWEST)
+	$(BIN)/uv pip compile $(LOCK_ARGS) --no-header --resolution lowest-direct -o $(LOWEST)/lowest.txt
+	$(LOWEST)/bin/python -m pip install --quiet -r $(LOWEST)/lowest.txt
+	$(LOWEST)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(LOWEST)/bin/python -m pytest $(PYTEST_ARGS) -p no:cacheprovider
+
 clean:
-	rm -rf $(VENV) $(LATEST) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LATEST) $(LOWEST) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
