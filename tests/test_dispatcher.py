@@ -206,13 +206,15 @@ def test_the_replay_makes_the_same_decisions(
         meal_break=SETTINGS.meal_break,
     )
     seen: list[tuple[float, list[Decision]]] = []
-    apply_decisions = replay._apply
+    for name in ("call_ready", "unit_cleared", "timer_due", "shift_started", "shift_ended"):
+        method = getattr(replay.session, name)
 
-    def spy(decisions: list[Decision], now: float) -> None:
-        seen.append((now, [_named(d, ids) for d in decisions]))
-        apply_decisions(decisions, now)
+        def spy(*args: Any, _method: Any = method, **kwargs: Any) -> list[Decision]:
+            out: list[Decision] = _method(*args, **kwargs)
+            seen.append((args[1], [_named(d, ids) for d in out]))
+            return out
 
-    monkeypatch.setattr(replay, "_apply", spy)
+        monkeypatch.setattr(replay.session, name, spy)
     rec = replay.run()
     expected = [(now, decisions) for now, _, _, decisions in SHIFT]
     assert [x for x in seen if x[1]] == [x for x in expected if x[1]]

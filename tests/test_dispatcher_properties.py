@@ -228,9 +228,8 @@ def test_session_properties(city: Any, data: st.DataObject) -> None:
     assert type(replay.session) is Dispatcher
     replay.session.__class__ = CheckedDispatcher
     terminal: dict[int, list[str]] = {}
-    apply_decisions = replay._apply
 
-    def spy(decisions: list[Decision], now: float) -> None:
+    def record(decisions: list[Decision]) -> list[Decision]:
         for d in decisions:
             if isinstance(d, Dispatch):
                 terminal.setdefault(int(d.call_id), []).append("dispatch")
@@ -238,9 +237,19 @@ def test_session_properties(city: Any, data: st.DataObject) -> None:
                 terminal.setdefault(int(d.call_id), []).append("pool")
             elif isinstance(d, Unserved):
                 terminal.setdefault(int(d.call_id), []).append("unserved")
-        apply_decisions(decisions, now)
+        return decisions
 
-    replay._apply = spy  # type: ignore[method-assign]
+    session = replay.session
+    for name in (
+        "call_ready",
+        "unit_cleared",
+        "timer_due",
+        "shift_started",
+        "shift_ended",
+        "close",
+    ):
+        method = getattr(session, name)
+        setattr(session, name, lambda *a, _m=method, **k: record(_m(*a, **k)))
     rec = replay.run()
     assert sorted(terminal) == list(range(n))
     for c, ends in terminal.items():
