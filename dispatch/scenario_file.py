@@ -348,6 +348,26 @@ class RunCardSpec(Strict):
     zone: str = Field(min_length=1)
     districts: list[str] = Field(min_length=1)
     call_types: list[str] = Field(default_factory=list)
+    days: list[str] | str = "all"
+    start: str | None = None
+    end: str | None = None
+
+    @model_validator(mode="after")
+    def _window(self) -> RunCardSpec:
+        if (self.start is None) != (self.end is None):
+            raise ValueError("give both start and end of the card's window, or neither")
+        return self
+
+    def build(self) -> RunCard:
+        try:
+            days = parse_days(self.days)
+            start = 0 if self.start is None else parse_clock(self.start)
+            end = 1440 if self.end is None else parse_clock(self.end, allow_24=True)
+            return RunCard(
+                self.zone, tuple(self.districts), frozenset(self.call_types), days, start, end
+            )
+        except ValueError as error:
+            raise InputError(f"policy.run_cards (zone {self.zone!r}): {error}") from None
 
 
 class MealBreakSpec(Strict):
@@ -679,10 +699,7 @@ def _policy(spec: PolicyFileSpec, where: str) -> PolicySpec:
         districts=Districts.from_geojson(spec.districts.path, spec.districts.property)
         if spec.districts is not None
         else None,
-        run_cards=tuple(
-            RunCard(card.zone, tuple(card.districts), frozenset(card.call_types))
-            for card in spec.run_cards
-        ),
+        run_cards=tuple(card.build() for card in spec.run_cards),
     )
 
 

@@ -11,11 +11,13 @@ the model assumes; agreement is judged against batch-means standard errors.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 
 import dispatch
@@ -259,8 +261,39 @@ def test_a_district_first_scenario_file(tmp_path: Path) -> None:
             "no property 'NAME'",
         ),
         ('[policy]\nkind = "nearest_first"\n', "policy.kind"),
+        (
+            '[policy]\nkind = "district_first"\n'
+            '[policy.districts]\npath = "halves.geojson"\nproperty = "district"\n'
+            '[[policy.run_cards]]\nzone = "south"\ndistricts = ["south"]\nstart = "07:00"\n',
+            "both start and end",
+        ),
     ],
 )
 def test_district_first_scenario_errors(tmp_path: Path, policy: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
         dispatch.load_scenario(district_scenario(tmp_path, policy))
+
+
+def test_run_cards_by_time_of_week() -> None:
+    """Weekday mornings zone A borrows from district C; otherwise from B (local time)."""
+    morning = RunCard("A", ("A", "C"), days=frozenset(range(5)), start_min=7 * 60, end_min=9 * 60)
+    policy = DistrictFirst(
+        default_rules(), {}, [RunCard("A", ("A", "B")), morning], timezone="America/Chicago"
+    )
+    with pytest.raises(InputError, match="anchored"):
+        policy.card("A", now_s=8 * 3600.0)
+    assert policy.card("A") == ("A", "B")  # no time: the all-week card
+    monday = pd.Timestamp("2025-03-03", tz="America/Chicago")
+    anchored = policy.anchored(monday)
+    hour = 3600.0
+    assert anchored.card("A", now_s=8 * hour) == ("A", "C")
+    assert anchored.card("A", now_s=10 * hour) == ("A", "B")
+    assert anchored.card("A", now_s=(5 * 24 + 8) * hour) == ("A", "B")  # Saturday
+    # A week later the clocks have gone forward (9 March): 07:00-09:00 local is an hour
+    # earlier on the clock that started on the 3rd.
+    assert anchored.card("A", now_s=(7 * 24 + 5.5) * hour) == ("A", "B")  # 06:30 local
+    assert anchored.card("A", now_s=(7 * 24 + 6.5) * hour) == ("A", "C")  # 07:30
+    assert anchored.card("A", now_s=(7 * 24 + 7.5) * hour) == ("A", "C")  # 08:30
+    assert anchored.card("A", now_s=(7 * 24 + 8.5) * hour) == ("A", "B")  # 09:30
+    with pytest.raises(InputError, match="overlap"):
+        DistrictFirst(default_rules(), {}, [morning, replace(morning, districts=("A", "B"))])

@@ -148,7 +148,7 @@ class Matcher:
         """
         eta = self.travel.times_to(fleet.place, place, now_s)
         tier, penalty = fleet.tiers(self.rules, risk)
-        any_tier, spec_only, specialist = self.policy.offsets(fleet, risk, zone, call_type)
+        any_tier, spec_only, specialist = self.policy.offsets(fleet, risk, zone, call_type, now_s)
         base = spec_only if specialist_only else any_tier
         ok = fleet.dispatchable & np.isfinite(base) & (eta <= self.rules.max_travel_s)
         score = np.where(ok, base + eta, np.inf)
@@ -181,7 +181,9 @@ class Matcher:
                 self.rules, risk, self._specialist_lookup[risk]
             )
         else:
-            any_tier, spec_only, specialist = self.policy.offsets(fleet, risk, zone, call_type)
+            any_tier, spec_only, specialist = self.policy.offsets(
+                fleet, risk, zone, call_type, now_s
+            )
         eta = self.travel.times_to(fleet.place, place, now_s)
         score = (spec_only if specialist_only else any_tier) + eta
         np.copyto(score, np.inf, where=~fleet.dispatchable)
@@ -538,7 +540,7 @@ class Matcher:
             elif choice.row < 0:
                 verdict, detail = Verdict.HELD, "held back"
             elif tier_j == choice.tier and (
-                note := self.policy.rank_note(fleet, int(j), choice.row, zone, call_type)
+                note := self.policy.rank_note(fleet, int(j), choice.row, zone, call_type, now_s)
             ):
                 verdict, detail = Verdict.LOWER_PREFERENCE, note
             elif tier_j == choice.tier:

@@ -75,7 +75,7 @@ def prepare(scenario: Scenario) -> Prepared:
         travel.warm(travel.snap_many(base.lat, base.lon))
     # Engine time 0 is the epoch: travel bands (hours of the local week) are read from it.
     travel = travel.anchored(epoch)
-    matcher = _matcher(scenario, travel)
+    matcher = _matcher(scenario, travel, epoch)
     station_place = {
         s.site_id: int(p)
         for s, p in zip(
@@ -110,7 +110,7 @@ def prepare(scenario: Scenario) -> Prepared:
     )
 
 
-def _matcher(scenario: Scenario, travel: TravelTimes) -> Matcher:
+def _matcher(scenario: Scenario, travel: TravelTimes, epoch: pd.Timestamp) -> Matcher:
     """The scenario's dispatch rules: its policy kind over its rule set, with its wellness."""
     spec = scenario.policy
     if spec.kind != "district_first":
@@ -126,8 +126,8 @@ def _matcher(scenario: Scenario, travel: TravelTimes) -> Matcher:
         for t, home in zip(scenario.teams, homes, strict=True)
         if (district := t.district or home) is not None
     }
-    policy = DistrictFirst(spec.rules, team_district, spec.run_cards)
-    return Matcher(travel, policy=policy, wellness=spec.wellness)
+    policy = DistrictFirst(spec.rules, team_district, spec.run_cards, scenario.timezone)
+    return Matcher(travel, policy=policy.anchored(epoch), wellness=spec.wellness)
 
 
 def call_zones(prep: Prepared, calls: CallTable) -> list[str | None] | None:
