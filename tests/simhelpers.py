@@ -201,3 +201,16 @@ def random_log(
         }
     )
     return typed_log(frame, timezone)
+
+
+def line_street() -> TravelTimes:
+    """Five intersections in a row, 60 s apart both ways: every ETA is ``|a - b| * 60`` s."""
+    import networkx as nx
+
+    G = nx.DiGraph()
+    for k in range(5):
+        G.add_node(k, y=39.70, x=-105.00 + 0.005 * k)
+    for k in range(4):
+        G.add_edge(k, k + 1, travel_time=60.0)
+        G.add_edge(k + 1, k, travel_time=60.0)
+    return TravelTimes.from_graph(G)

@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import networkx as nx
 import numpy as np
 import pytest
+from simhelpers import line_street
 
 from dispatch.dispatcher import (
     BreakEnded,
@@ -32,7 +32,6 @@ from dispatch.errors import InputError
 from dispatch.match import Matcher
 from dispatch.model import MealBreak, ReasonCode, RiskLevel, TeamKind, TeamStatus
 from dispatch.sim.engine import CallDraws, FleetSetup, Replay
-from dispatch.travel import TravelTimes
 
 ALL_BUSY = ReasonCode.ALL_BUSY
 STD, LOW = RiskLevel.STANDARD, RiskLevel.LOW
@@ -44,16 +43,6 @@ SETTINGS = DispatchSettings(
     pool_fallback=False,
     meal_break=MealBreak(length_min=30, window_start_h=1, window_end_h=2),
 )
-
-
-def line_street() -> TravelTimes:
-    G = nx.DiGraph()
-    for k in range(5):
-        G.add_node(k, y=39.70, x=-105.00 + 0.005 * k)
-    for k in range(4):
-        G.add_edge(k, k + 1, travel_time=60.0)
-        G.add_edge(k + 1, k, travel_time=60.0)
-    return TravelTimes.from_graph(G)
 
 
 @pytest.fixture(scope="module")

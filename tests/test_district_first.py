@@ -15,10 +15,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
+from simhelpers import line_street
 
 import dispatch
 from dispatch.dispatcher import Dispatch, Dispatcher
@@ -33,16 +33,6 @@ from dispatch.sim.prepare import prepare
 from dispatch.travel import TravelTimes
 
 CO = TeamKind.CO_RESPONDER
-
-
-def line_street() -> TravelTimes:
-    G = nx.DiGraph()
-    for k in range(5):
-        G.add_node(k, y=39.70, x=-105.00 + 0.005 * k)
-    for k in range(4):
-        G.add_edge(k, k + 1, travel_time=60.0)
-        G.add_edge(k + 1, k, travel_time=60.0)
-    return TravelTimes.from_graph(G)
 
 
 def test_two_districts_by_hand() -> None:

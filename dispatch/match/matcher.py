@@ -195,15 +195,7 @@ class Matcher:
                 or eta[i] > self.rules.max_travel_s
                 or self._held(w, fleet, i, now_s)
             ):
-                full = self.scores(
-                    place,
-                    risk,
-                    fleet,
-                    specialist_only=specialist_only,
-                    zone=zone,
-                    call_type=call_type,
-                    now_s=now_s,
-                )
+                full = self._rescore(place, risk, fleet, specialist_only, zone, call_type, now_s)
                 return self._decide(full, fleet, now_s, priority)
             if w.tie_break is not None:
                 i, fair = self._fairest(w, w.tie_break.margin_s, fleet, risk, score, eta, i, now_s)
@@ -228,20 +220,26 @@ class Matcher:
         if eta[i] > self.rules.max_travel_s:
             # Rare: the best-ranked team is too far (a lower tier may not be).
             return self._choose(
-                self.scores(
-                    place,
-                    risk,
-                    fleet,
-                    specialist_only=specialist_only,
-                    zone=zone,
-                    call_type=call_type,
-                    now_s=now_s,
-                ),
+                self._rescore(place, risk, fleet, specialist_only, zone, call_type, now_s),
                 fleet,
             )
         if specialist[i]:
             return Choice(i, float(eta[i]), int(fleet.tiers(self.rules, risk)[0][i]), True, None)
-        s = self.scores(
+        s = self._rescore(place, risk, fleet, specialist_only, zone, call_type, now_s)
+        return Choice(i, float(eta[i]), int(s.tier[i]), False, self._reason(s, fleet))
+
+    def _rescore(
+        self,
+        place: int,
+        risk: RiskLevel,
+        fleet: Fleet,
+        specialist_only: bool,
+        zone: str | None,
+        call_type: str,
+        now_s: float | None,
+    ) -> Scores:
+        """`scores` for the slow paths of `best` (arguments as `best` has them)."""
+        return self.scores(
             place,
             risk,
             fleet,
@@ -250,7 +248,6 @@ class Matcher:
             call_type=call_type,
             now_s=now_s,
         )
-        return Choice(i, float(eta[i]), int(s.tier[i]), False, self._reason(s, fleet))
 
     def _choose(self, s: Scores, fleet: Fleet) -> Choice:
         if len(s.score) == 0:
@@ -309,15 +306,7 @@ class Matcher:
         tier = int(fleet.tiers(self.rules, risk)[0][i])
         if self._specialist_lookup[risk][tier]:
             return Choice(i, float(eta[i]), tier, True, None, note)
-        s = self.scores(
-            place,
-            risk,
-            fleet,
-            specialist_only=specialist_only,
-            zone=zone,
-            call_type=call_type,
-            now_s=now_s,
-        )
+        s = self._rescore(place, risk, fleet, specialist_only, zone, call_type, now_s)
         available = fleet.dispatchable & (self._holds(fleet, now_s) == 0)
         return Choice(i, float(eta[i]), tier, False, self._reason(s, fleet, available), note)
 
@@ -455,15 +444,7 @@ class Matcher:
         The dispatch session uses it to explain its decisions; ``specialist_only`` considers
         the specialist tiers alone, as the session does before a call falls back.
         """
-        s = self.scores(
-            place,
-            risk,
-            fleet,
-            specialist_only=specialist_only,
-            zone=zone,
-            call_type=call_type,
-            now_s=now_s,
-        )
+        s = self._rescore(place, risk, fleet, specialist_only, zone, call_type, now_s)
         held = self._holds(fleet, now_s)
         choice = self._decide(s, fleet, now_s, priority, held)
         return Recommendation(
