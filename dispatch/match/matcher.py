@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from dispatch.match.assign import Assignment
 
 FloatArray = npt.NDArray[np.float64]
+_new_tuple = tuple.__new__
 
 
 class Choice(NamedTuple):
@@ -223,8 +224,10 @@ class Matcher:
                 self._rescore(place, risk, fleet, specialist_only, zone, call_type, now_s),
                 fleet,
             )
-        if specialist[i]:
-            return Choice(i, float(eta[i]), int(fleet.tiers(self.rules, risk)[0][i]), True, None)
+        if specialist[i]:  # the usual answer; built as the tuple it is, the cheaper way
+            tier = int(fleet.tiers(self.rules, risk)[0][i])
+            choice: Choice = _new_tuple(Choice, (i, float(eta[i]), tier, True, None, None))
+            return choice
         s = self._rescore(place, risk, fleet, specialist_only, zone, call_type, now_s)
         return Choice(i, float(eta[i]), int(s.tier[i]), False, self._reason(s, fleet))
 
