@@ -261,6 +261,7 @@ class Dispatcher:
         self._timer_seq = 0
         self.applied: set[str] = set()
         self._legs = legs if legs is not None else {}
+        self._banded = self.travel.n_bands > 1
 
     @classmethod
     def from_columns(
@@ -293,7 +294,8 @@ class Dispatcher:
 
     def _route(self, origin: int, destination: int, at_s: float) -> Leg:
         """The way from ``origin`` to ``destination`` setting off at ``at_s``."""
-        key = (origin, destination, self.travel.band_at(at_s))
+        band = self.travel.band_at(at_s) if self._banded else 0
+        key = (origin, destination, band)
         route = self._legs.get(key)
         if route is None:
             if np.isfinite(self.travel.time(origin, destination, at_s)):
@@ -372,7 +374,8 @@ class Dispatcher:
         """
         if call_id in self.calls:
             raise InputError(f"call {call_id!r} is already waiting", field="call_id")
-        self._refresh(now)
+        if self.returning or self.tracker is not None:
+            self._refresh(now)
         choice = self.matcher.best(
             place,
             risk,

@@ -250,6 +250,7 @@ class Replay:
         self.zone: list[str | None] = [None] * n if zone is None else zone
         self.call_type: list[str] = [""] * n if call_type is None else call_type.tolist()
         self._to_facility = setup.nearest_facility
+        self._banded = self.travel.n_bands > 1
         self._seq = 0
 
     # -- logging ---------------------------------------------------------------------------
@@ -315,7 +316,7 @@ class Replay:
     # -- the world around the session ------------------------------------------------------
     def _nearest_facility(self, scene: int, at_s: float) -> tuple[int, float]:
         """The facility nearest a scene for a transport leaving at ``at_s``, and its seconds."""
-        key = (scene, self.travel.band_at(at_s))
+        key = (scene, self.travel.band_at(at_s) if self._banded else 0)
         found = self._to_facility.get(key)
         if found is None:
             facilities = self.setup.facility_place.tolist()
