@@ -175,7 +175,7 @@ class Matcher:
         ``now_s`` and ``priority`` matter only to wellness rules, ``zone`` and ``call_type``
         only to policies that read them (district-first run cards).
         """
-        if len(fleet) == 0:
+        if not fleet.team_ids:
             return Choice(-1, float("inf"), -1, False, ReasonCode.INELIGIBLE)
         if self._tiered:  # the default policy's offsets, without a call through the protocol
             any_tier, spec_only, specialist = fleet.base_scores(
@@ -187,7 +187,7 @@ class Matcher:
             )
         eta = self.travel.times_to(fleet.place, place, now_s)
         score = (spec_only if specialist_only else any_tier) + eta
-        np.copyto(score, np.inf, where=~fleet.dispatchable)
+        score[~fleet.dispatchable] = np.inf
         i = int(score.argmin())
         w = self.wellness
         if w is not None:
