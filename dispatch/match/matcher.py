@@ -483,7 +483,7 @@ class Matcher:
         if choice.row >= 0:
             i = choice.row
             why = f"fastest in tier '{labels[choice.tier]}'"
-            outcome = choice.wellness or WellnessOutcome()
+            outcome = choice.wellness or _NO_OUTCOME
             if outcome.tie_break is not None:
                 why = (
                     f"least loaded ({fleet.load_s[i] / 3600:.1f} h this shift) within the "
@@ -523,8 +523,12 @@ class Matcher:
                 )
             elif choice.row < 0:
                 verdict, detail = Verdict.HELD, "held back"
-            elif tier_j == choice.tier and (
-                note := self.policy.rank_note(fleet, int(j), choice.row, zone, call_type, now_s)
+            elif (
+                tier_j == choice.tier
+                and not self._tiered  # the default policy ranks a tier by ETA alone
+                and (
+                    note := self.policy.rank_note(fleet, int(j), choice.row, zone, call_type, now_s)
+                )
             ):
                 verdict, detail = Verdict.LOWER_PREFERENCE, note
             elif tier_j == choice.tier:
@@ -606,6 +610,7 @@ class Matcher:
 
 
 _FAIRNESS = WellnessOutcome(tie_break="fairness")
+_NO_OUTCOME = WellnessOutcome()
 
 
 def _smallest(candidates: npt.NDArray[np.intp], key: FloatArray, k: int) -> list[int]:
