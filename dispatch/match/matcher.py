@@ -19,7 +19,7 @@ from dispatch.match.explain import Alternative, Recommendation, Verdict, format_
 from dispatch.match.fleet import Fleet
 from dispatch.match.holds import WellnessOutcome
 from dispatch.match.policy import Policy, TieredNearest
-from dispatch.match.rules import RuleSet, default_rules
+from dispatch.match.rules import TIER_GAP_S, RuleSet, default_rules
 from dispatch.match.wellness import WellnessRules
 from dispatch.model import Call, ReasonCode, RiskLevel, Team
 from dispatch.travel import TravelTimes
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 FloatArray = npt.NDArray[np.float64]
 _new_tuple = tuple.__new__
+_INF = float("inf")
 
 
 class Choice(NamedTuple):
@@ -216,20 +217,23 @@ class Matcher:
             return self._finish(
                 place, risk, fleet, specialist_only, i, eta, now_s, None, zone, call_type
             )
-        if score[i] == np.inf:  # nobody eligible, on duty and free: only the reason is left
-            return Choice(-1, float("inf"), -1, False, self._reason_from(specialist, fleet))
-        if eta[i] > self.rules.max_travel_s:
+        # Python scalars from here on: cheaper to compare than numpy ones.
+        if score.item(i) == _INF:  # nobody eligible, on duty and free: only the reason is left
+            return Choice(-1, _INF, -1, False, self._reason_from(specialist, fleet))
+        eta_i: float = eta.item(i)
+        if eta_i > self.rules.max_travel_s:
             # Rare: the best-ranked team is too far (a lower tier may not be).
             return self._choose(
                 self._rescore(place, risk, fleet, specialist_only, zone, call_type, now_s),
                 fleet,
             )
-        if specialist[i]:  # the usual answer; built as the tuple it is, the cheaper way
-            tier = int(fleet.tiers(self.rules, risk)[0][i])
-            choice: Choice = _new_tuple(Choice, (i, float(eta[i]), tier, True, None, None))
+        if specialist.item(i):  # the usual answer; built as the tuple it is, the cheaper way
+            # The offset is tier x TIER_GAP_S plus less than one gap (penalty, district rank).
+            tier = int(any_tier.item(i) // TIER_GAP_S)
+            choice: Choice = _new_tuple(Choice, (i, eta_i, tier, True, None, None))
             return choice
         s = self._rescore(place, risk, fleet, specialist_only, zone, call_type, now_s)
-        return Choice(i, float(eta[i]), int(s.tier[i]), False, self._reason(s, fleet))
+        return Choice(i, eta_i, int(s.tier[i]), False, self._reason(s, fleet))
 
     def _rescore(
         self,
