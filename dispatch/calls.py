@@ -78,6 +78,7 @@ from dispatch.model import RISK_LEVELS, Call, RiskLevel
 __all__ = [
     "CONTRACT_COLUMNS",
     "FRAME_COLUMNS",
+    "KEPT_COLUMNS",
     "PROBLEM_CODES",
     "PROBLEM_COLUMNS",
     "REQUIRED_COLUMNS",
@@ -100,11 +101,15 @@ CONTRACT_COLUMNS: Final[tuple[str, ...]] = (
 )
 """Columns of the call-log contract, in order."""
 
+KEPT_COLUMNS: Final[tuple[str, ...]] = ("zone",)
+"""Columns outside the contract that the loader keeps when a log has them: ``zone`` (the
+dispatch district of the call, read by district-first run cards)."""
+
 REQUIRED_COLUMNS: Final[tuple[str, ...]] = ("call_id", "received_at", "lat", "lon")
 """Contract columns a call log must have."""
 
-FRAME_COLUMNS: Final[tuple[str, ...]] = (*CONTRACT_COLUMNS, "row")
-"""Columns of `CallLog.frame`: the contract columns, then the source ``row`` number."""
+FRAME_COLUMNS: Final[tuple[str, ...]] = (*CONTRACT_COLUMNS, *KEPT_COLUMNS, "row")
+"""Columns of `CallLog.frame`: the contract columns, the kept ones, then the source ``row``."""
 
 PROBLEM_COLUMNS: Final[tuple[str, ...]] = ("row", "column", "value", "problem", "code")
 """Columns describing a problem, in `CallLog.problems` and at the front of `CallLog.rejected`."""
@@ -202,10 +207,11 @@ class CallLog:
         risk          str                                 ``low``, ``standard`` (default), ``high``
         on_scene_s    float64                             seconds on scene, NaN when unknown
         transport     boolean (nullable)                  taken to a facility, <NA> when unknown
+        zone          str                                 dispatch district, ``""`` when none
         row           int64                               1-based data row in the source file
         ============  ==================================  ========================================
 
-        Source columns outside the contract are not kept.
+        Source columns outside the contract and `KEPT_COLUMNS` are not kept.
     source
         The file path as given.
     timezone
@@ -754,10 +760,11 @@ def _resolve_columns(
     given = dict(mapping or {})
     resolved: dict[str, str] = {}
     for src, dst in given.items():
-        if dst and dst not in CONTRACT_COLUMNS:
+        if dst and dst not in CONTRACT_COLUMNS + KEPT_COLUMNS:
             raise InputError(
                 f"the mapping sends {src!r} to {dst!r}, which is not a call-log column; "
-                f"expected one of {', '.join(CONTRACT_COLUMNS)} (or '' to ignore the column)"
+                f"expected one of {', '.join(CONTRACT_COLUMNS + KEPT_COLUMNS)} "
+                "(or '' to ignore the column)"
             )
         if src not in names:
             raise InputError(
@@ -770,7 +777,7 @@ def _resolve_columns(
             if dst in resolved:
                 raise InputError(f"the mapping sends both {resolved[dst]!r} and {src!r} to {dst!r}")
             resolved[dst] = src
-    for column in CONTRACT_COLUMNS:
+    for column in CONTRACT_COLUMNS + KEPT_COLUMNS:
         if column not in resolved and column in names and column not in given:
             resolved[column] = column
     missing = [c for c in REQUIRED_COLUMNS if c not in resolved]
@@ -954,6 +961,10 @@ def _validate(
     ct = column("call_type")
     call_type = _text(ct) if ct is not None else pd.Series([""] * n, dtype="str")
 
+    # zone (kept, not validated: any text names a district; empty is none)
+    zn = column("zone")
+    zone = _text(zn) if zn is not None else pd.Series([""] * n, dtype="str")
+
     # priority
     priority = np.full(n, DEFAULT_PRIORITY, dtype=np.int8)
     pr = column("priority")
@@ -1025,6 +1036,7 @@ def _validate(
             "risk": risk.reset_index(drop=True),
             "on_scene_s": on_scene,
             "transport": transport,
+            "zone": zone.reset_index(drop=True),
             "row": rows,
         }
     )
@@ -1035,6 +1047,7 @@ def _validate(
             "call_id": "str",
             "call_type": "str",
             "risk": "str",
+            "zone": "str",
             "lat": np.float64,
             "lon": np.float64,
             "on_scene_s": np.float64,

@@ -138,7 +138,8 @@ class PolicySpec:
         ``"district_first"`` (within a tier, the call's district first, then its run card).
     districts
         District polygons: each call's zone, and the home district of teams that do not name
-        one (their station's); needed by ``district_first``.
+        one (their station's). Without them ``district_first`` reads the call log's ``zone``
+        column and the teams' ``district`` keys.
     run_cards
         District-first run cards by zone (and call type).
     """
@@ -156,8 +157,6 @@ class PolicySpec:
     run_cards: tuple[RunCard, ...] = ()
 
     def __post_init__(self) -> None:
-        if self.kind == "district_first" and self.districts is None:
-            raise InputError("policy.kind 'district_first' needs [policy.districts]")
         if self.districts is not None:
             known = set(self.districts.names)
             for card in self.run_cards:
@@ -283,6 +282,17 @@ class Scenario:
                     f"exist (stations: {', '.join(station_ids) or 'none'})",
                     source=where,
                 )
+        policy = self.policy
+        if (
+            policy.kind == "district_first"
+            and policy.districts is None
+            and not any(t.district for t in self.teams)
+        ):
+            raise InputError(
+                "policy.kind 'district_first' needs [policy.districts] (polygons), or a "
+                "'district' on the teams and a zone column in the call log",
+                source=where,
+            )
         if self.policy.fallback == "teams" and not any(
             not _is_specialist_kind(self.policy.rules, t.kind) for t in self.teams
         ):

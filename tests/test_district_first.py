@@ -238,7 +238,7 @@ def test_a_district_first_scenario_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("policy", "message"),
     [
-        ('[policy]\nkind = "district_first"\n', "needs \\[policy.districts\\]"),
+        ('[policy]\nkind = "district_first"\n', "needs \\[policy.districts\\] \\(polygons\\)"),
         (
             '[policy]\nkind = "district_first"\n'
             '[policy.districts]\npath = "halves.geojson"\nproperty = "district"\n'
@@ -287,3 +287,60 @@ def test_run_cards_by_time_of_week() -> None:
     assert anchored.card("A", now_s=(7 * 24 + 8.5) * hour) == ("A", "B")  # 09:30
     with pytest.raises(InputError, match="overlap"):
         DistrictFirst(default_rules(), {}, [morning, replace(morning, districts=("A", "B"))])
+
+
+TEAMS_WITH_DISTRICTS = """
+[[teams]]
+id = "CR-day"
+count = 2
+kind = "co_responder"
+cit = true
+station = "hq"
+shift = "day"
+district = "north"
+
+[[teams]]
+id = "CR-eve"
+kind = "co_responder"
+station = "south"
+shift = "evening"
+district = "south"
+
+[[teams]]
+id = "clinician"
+kind = "clinician"
+station = "hq"
+shift = ["day", "evening"]
+district = "north"
+
+[[teams]]
+id = "cit"
+kind = "cit_officer"
+cit = true
+station = "south"
+district = "south"
+"""
+
+
+def test_zones_from_the_call_log_match_zones_from_polygons(tmp_path: Path) -> None:
+    """The same districts given as a ``zone`` column and team keys, or as polygons, dispatch
+    every call the same way."""
+    cards = '[[policy.run_cards]]\nzone = "south"\ndistricts = ["south", "north"]\n'
+    by_polygons = district_scenario(
+        tmp_path,
+        '[policy]\nkind = "district_first"\n'
+        '[policy.districts]\npath = "halves.geojson"\nproperty = "district"\n' + cards,
+    )
+    log = pd.read_csv(BASE.parent / "calls.csv")
+    log["zone"] = np.where(log["lat"] >= 38.60, "north", "south")
+    log.to_csv(tmp_path / "zoned.csv", index=False)
+    by_column = tmp_path / "zoned.toml"
+    by_column.write_text(
+        f'extends = "{BASE}"\nname = "districts"\n[calls]\npath = "zoned.csv"\n'
+        '[policy]\nkind = "district_first"\n' + cards + TEAMS_WITH_DISTRICTS
+    )
+    a = dispatch.simulate(dispatch.load_scenario(by_polygons), replications=2).calls
+    b = dispatch.simulate(dispatch.load_scenario(by_column), replications=2).calls
+    pd.testing.assert_frame_equal(a, b)
+    nearest = dispatch.simulate(dispatch.load_scenario(BASE), replications=2).calls
+    assert not a["team_id"].equals(nearest["team_id"])  # the policy did change choices

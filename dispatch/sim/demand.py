@@ -47,6 +47,8 @@ class CallTable:
     transport: npt.NDArray[np.int8]
     simulated: npt.NDArray[np.bool_]
     source_call_id: npt.NDArray[np.str_]
+    #: Dispatch district of each call from the log's ``zone`` column (``""``: none).
+    zone: npt.NDArray[np.str_]
 
     def __len__(self) -> int:
         return len(self.received_s)
@@ -96,6 +98,7 @@ def table_from_log(frame: pd.DataFrame, epoch: pd.Timestamp) -> CallTable:
         else np.full(n, 2, dtype=np.int64),
         risk=text("risk", RiskLevel.STANDARD.value),
         flags=text("flags", ""),
+        zone=text("zone", ""),
         on_scene_s=on_scene,
         transport=transport,
         simulated=np.ones(n, dtype=bool),
@@ -140,6 +143,7 @@ def scale_volume(table: CallTable, volume: float, rng: np.random.Generator) -> C
         transport=table.transport[like],
         simulated=np.ones(n_extra, dtype=bool),
         source_call_id=table.call_id[like],
+        zone=table.zone[place],  # the zone of the place the extra call copies
     )
     merged = CallTable(
         **{
@@ -191,6 +195,7 @@ def synthetic_table(
         priority=np.full(n, spec.priority, dtype=np.int64),
         risk=risk,
         flags=np.full(n, "", dtype=object),
+        zone=np.full(n, "", dtype=object),
         on_scene_s=np.full(n, np.nan),
         transport=np.full(n, -1, dtype=np.int8),
         simulated=np.ones(n, dtype=bool),

@@ -115,12 +115,14 @@ def _matcher(scenario: Scenario, travel: TravelTimes, epoch: pd.Timestamp) -> Ma
     spec = scenario.policy
     if spec.kind != "district_first":
         return Matcher(travel, spec.rules, wellness=spec.wellness)
-    assert spec.districts is not None
     stations = {s.site_id: s for s in scenario.stations}
-    homes = spec.districts.zone_of(
-        [stations[t.station_id].lat for t in scenario.teams],
-        [stations[t.station_id].lon for t in scenario.teams],
-    )
+    homes: list[str | None] = [None] * len(scenario.teams)  # Scenario checked the keys
+    if spec.districts is not None:
+        homes = spec.districts.zone_of(
+            [stations[t.station_id].lat for t in scenario.teams],
+            [stations[t.station_id].lon for t in scenario.teams],
+        )
+
     team_district = {
         t.team_id: district
         for t, home in zip(scenario.teams, homes, strict=True)
@@ -131,11 +133,17 @@ def _matcher(scenario: Scenario, travel: TravelTimes, epoch: pd.Timestamp) -> Ma
 
 
 def call_zones(prep: Prepared, calls: CallTable) -> list[str | None] | None:
-    """Each call's district when the policy reads districts, else None."""
-    districts = prep.scenario.policy.districts
-    if prep.scenario.policy.kind != "district_first" or districts is None:
+    """Each call's district when the policy reads districts, else None.
+
+    From the district polygons when the scenario gives them, else from the log's ``zone``
+    column (an empty value is no zone).
+    """
+    policy = prep.scenario.policy
+    if policy.kind != "district_first":
         return None
-    return districts.zone_of(calls.lat, calls.lon)
+    if policy.districts is not None:
+        return policy.districts.zone_of(calls.lat, calls.lon)
+    return [zone or None for zone in calls.zone.tolist()]
 
 
 def _check_sites(travel: object, points: list[tuple[float, float]], what: str) -> np.ndarray:
