@@ -268,6 +268,16 @@ def test_a_waiting_call_can_be_cancelled(matcher: Matcher) -> None:
         s.cancel("A", 40.0)
 
 
+def test_events_about_unknown_or_idle_teams_are_refused(matcher: Matcher) -> None:
+    s = session(matcher)
+    with pytest.raises(InputError, match="unknown team id 'X-9'"):
+        s.unit_cleared("X-9", 10.0, place=0)
+    with pytest.raises(InputError, match="not on a call"):
+        s.unit_cleared("CR-1", 10.0, place=0)
+    with pytest.raises(InputError, match="unknown team id"):
+        s.shift_started("X-9", 0.0)
+
+
 def test_a_snapshot_of_another_fleet_is_refused(matcher: Matcher) -> None:
     other = Dispatcher.from_columns(matcher, ["X"], [TeamKind.PATROL], [False], stations=[0])
     with pytest.raises(InputError, match="another fleet"):

@@ -528,6 +528,7 @@ class Dispatcher:
         """Team ``team_id`` finished its call at ``place`` (the scene or the facility)."""
         i = self.fleet.index.get(team_id, -1)
         if i < 0 or self.status[i] is not DISPATCHED:
+            self._row(team_id)  # names an unknown team
             raise InputError(f"team {team_id!r} is not on a call", field="team_id")
         self.fleet.place[i] = place
         self.tally.busy_s[i] += now - self.busy_since[i]
