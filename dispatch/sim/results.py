@@ -89,14 +89,14 @@ def calls_frame(
     transported[rec.transported < 0] = pd.NA
     return pd.DataFrame(
         {
-            "call_id": calls.call_id.astype(str),
+            "call_id": _text(calls.call_id),
             "replication": np.full(len(calls), replication, dtype=np.int32),
             "received_at": stamp(calls.received_s),
             "priority": calls.priority.astype(np.int8),
-            "risk": calls.risk.astype(str),
-            "call_type": calls.call_type.astype(str),
-            "team_id": team_ids[rec.team].astype(str),
-            "responder_kind": kind_col.astype(str),
+            "risk": _text(calls.risk),
+            "call_type": _text(calls.call_type),
+            "team_id": _text(team_ids[rec.team]),
+            "responder_kind": _text(kind_col),
             "dispatched_at": stamp(rec.dispatched_s),
             "arrived_at": stamp(rec.arrived_s),
             "cleared_at": stamp(rec.cleared_s),
@@ -106,15 +106,20 @@ def calls_frame(
             "response_s": rec.arrived_s - calls.received_s,
             "on_scene_s": rec.on_scene_s,
             "transported": transported,
-            "outcome": outcome.astype(str),
-            "reason": reason.astype(str),
-            "facility_id": facilities[rec.facility].astype(str),
-            "source_call_id": calls.source_call_id.astype(str),
+            "outcome": _text(outcome),
+            "reason": _text(reason),
+            "facility_id": _text(facilities[rec.facility]),
+            "source_call_id": _text(calls.source_call_id),
             "critical": np.asarray(critical, dtype=bool),
-            "wellness": rec.wellness.astype(str),
+            "wellness": _text(rec.wellness),
         },
         columns=CALL_COLUMNS,
     )
+
+
+def _text(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """A text column straight from Python strings (a numpy ``str`` copy first is 4x slower)."""
+    return pd.array(values, dtype="str")
 
 
 def epoch_dtype(epoch: pd.Timestamp) -> pd.DatetimeTZDtype:
