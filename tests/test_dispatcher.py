@@ -30,7 +30,7 @@ from dispatch.dispatcher import (
 from dispatch.dispatcher.events import CallReady, ShiftBoundary, TimerDue, UnitCleared, UnitStatus
 from dispatch.errors import InputError
 from dispatch.match import Matcher
-from dispatch.model import MealBreak, ReasonCode, RiskLevel, TeamKind, TeamStatus
+from dispatch.model import Call, MealBreak, ReasonCode, RiskLevel, TeamKind, TeamStatus
 from dispatch.sim.engine import CallDraws, FleetSetup, Replay
 
 ALL_BUSY = ReasonCode.ALL_BUSY
@@ -266,6 +266,35 @@ def test_a_waiting_call_can_be_cancelled(matcher: Matcher) -> None:
     assert s.timer_due("fallback:2", 620.0) == []
     with pytest.raises(InputError, match="no waiting call"):
         s.cancel("A", 40.0)
+
+
+def test_a_call_from_a_cad_is_placed_escalated_and_explained(matcher: Matcher) -> None:
+    """`receive` snaps the call, raises its risk on a weapon flag, and with ``explain=True``
+    each dispatch carries the ranked alternatives of that very choice."""
+    s = Dispatcher.from_columns(
+        matcher,
+        TEAMS,
+        KINDS,
+        [True, True, False],
+        stations=STATIONS,
+        settings=SETTINGS,
+        explain=True,
+    )
+    for team in TEAMS:
+        s.shift_started(team, 0.0)
+    lat, lon = 39.70, -105.00 + 0.005 * 3  # node 3
+    armed = Call("W-1", lat, lon, received_s=50.0, flags=frozenset({"weapon"}))
+    (sent,) = s.receive(armed)
+    assert isinstance(sent, Dispatch) and (sent.team_id, sent.eta_s) == ("CR-2", 60.0)
+    assert sent.explanation is not None and sent.explanation.risk is RiskLevel.HIGH
+    assert sent.explanation.team_id == "CR-2"
+    assert [a.team_id for a in sent.explanation.alternatives][:2] == ["CR-2", "CR-1"]
+    # The busy team shows as busy in the next explanation, not in the one before.
+    (second,) = s.receive(Call("W-2", lat, lon, received_s=60.0))
+    assert isinstance(second, Dispatch) and second.team_id == "CR-1"
+    assert second.explanation is not None
+    verdicts = {a.team_id: a.verdict.value for a in second.explanation.alternatives}
+    assert verdicts["CR-2"] == "busy"
 
 
 def test_events_about_unknown_or_idle_teams_are_refused(matcher: Matcher) -> None:

@@ -34,6 +34,30 @@ from dispatch.sim.engine import FALLBACK, NOT_SERVED, SPECIALIST, CallDraws, Fle
 KINDS = list(TeamKind)
 
 
+class CheckedMatcher(Matcher):
+    """A matcher whose fast path checks itself against the full, explained decision."""
+
+    def best(self, place: int, risk: RiskLevel, fleet: Any, **kw: Any) -> Choice:
+        choice = super().best(place, risk, fleet, **kw)
+        full = self.recommend_at(
+            "check",
+            place,
+            risk,
+            fleet,
+            now_s=kw["now_s"],
+            priority=kw["priority"],
+            specialist_only=kw["specialist_only"],
+            zone=kw.get("zone"),
+            call_type=kw.get("call_type", ""),
+            explain=False,
+        )
+        team = fleet.team_ids[choice.row] if choice.row >= 0 else None
+        assert (team, choice.reason, choice.wellness) == (full.team_id, full.reason, full.wellness)
+        if team is not None:
+            assert choice.eta_s == full.eta_s and choice.specialist == full.specialist
+        return choice
+
+
 class CheckedDispatcher(Dispatcher):
     """A session that asserts the properties above as it decides."""
 
@@ -44,31 +68,18 @@ class CheckedDispatcher(Dispatcher):
             return np.zeros(len(f), dtype=np.int8)
         return w.holds(now, f)
 
-    def _best(self, call: _Call, now: float, *, specialist_only: bool) -> Choice:
-        choice = super()._best(call, now, specialist_only=specialist_only)
-        full = self.matcher.recommend_at(
-            str(call.key),
-            call.place,
-            call.risk,
-            self.fleet,
-            now_s=now,
-            priority=call.priority,
-            specialist_only=specialist_only,
-            zone=call.zone,
-            call_type=call.call_type,
-            explain=False,
-        )
-        team = self.fleet.team_ids[choice.row] if choice.row >= 0 else None
-        assert (team, choice.reason, choice.wellness) == (
-            full.team_id,
-            full.reason,
-            full.wellness,
-        )
-        if team is not None:
-            assert choice.eta_s == full.eta_s and choice.specialist == full.specialist
-        return choice
-
-    def _dispatch(self, call: _Call, choice: Choice, now: float, *, specialist: bool) -> Any:
+    def _commit(
+        self,
+        key: Any,
+        critical: bool,
+        choice: Choice,
+        now: float,
+        specialist: bool,
+        specialist_only: bool,
+        call: _Call | None,
+    ) -> Dispatch:
+        # Every dispatch passes here; the session explains (explain=True), so the call is known.
+        assert call is not None
         i, f, rules = choice.row, self.fleet, self.matcher.rules
         assert f.on_duty[i] and f.dispatchable[i]
         assert f.tiers(rules, call.risk)[0][i] >= 0
@@ -77,7 +88,9 @@ class CheckedDispatcher(Dispatcher):
         if self._held(now)[i]:
             assert w is not None and call.priority <= w.override_priority
             assert choice.wellness is not None and choice.wellness.override is not None
-        return super()._dispatch(call, choice, now, specialist=specialist)
+        out = super()._commit(key, critical, choice, now, specialist, specialist_only, call)
+        assert out.explanation is not None and out.explanation.team_id == out.team_id
+        return out
 
     def _match_queue(self, now: float) -> list[Decision]:
         if self.n_queued == 0:
@@ -225,8 +238,10 @@ def test_session_properties(city: Any, data: st.DataObject) -> None:
         meal_break=sc["meal"],
         zone=sc["zone"] if sc["district_first"] else None,
     )
-    assert type(replay.session) is Dispatcher
+    assert type(replay.session) is Dispatcher and type(matcher) is Matcher
     replay.session.__class__ = CheckedDispatcher
+    replay.session.explain = True
+    matcher.__class__ = CheckedMatcher
     terminal: dict[int, list[str]] = {}
 
     def record(decisions: list[Decision]) -> list[Decision]:

@@ -66,6 +66,7 @@ from dispatch.dispatcher.events import (
 )
 from dispatch.dispatcher.legs import Leg
 from dispatch.errors import InputError
+from dispatch.match.explain import Recommendation
 from dispatch.match.fleet import Fleet
 from dispatch.match.holds import WellnessOutcome
 from dispatch.match.matcher import Choice, Matcher
@@ -391,7 +392,7 @@ class Dispatcher:
             asked = None
             if self.explain:
                 asked = _Call(call_id, place, risk, priority, critical, zone, call_type)
-            return [self._commit(call_id, critical, choice, now, True, asked)]
+            return [self._commit(call_id, critical, choice, now, True, True, asked)]
         call = _Call(call_id, place, risk, priority, critical, zone, call_type)
         reason = choice.reason
         assert reason is not None
@@ -425,16 +426,21 @@ class Dispatcher:
         self._refresh(now)
         choice = self._best(call, now, specialist_only=False)
         if choice.row >= 0:
-            out.append(self._dispatch(call, choice, now, specialist=choice.specialist))
+            out.append(self._dispatch(call, choice, now, specialist_only=False))
         else:
             out.append(Queue(call.key, call.reason, None, False, choice.wellness))
             self._enqueue(call, WAITING_ANY)
         return out
 
-    def _dispatch(self, call: _Call, choice: Choice, now: float, *, specialist: bool) -> Dispatch:
+    def _dispatch(
+        self, call: _Call, choice: Choice, now: float, *, specialist_only: bool
+    ) -> Dispatch:
+        """Send ``choice`` to a waiting ``call``, decided over the specialist tiers alone or not."""
         call.state = CallState.DISPATCHED
         self.calls.pop(call.key, None)
-        return self._commit(call.key, call.critical, choice, now, specialist, call)
+        return self._commit(
+            call.key, call.critical, choice, now, choice.specialist, specialist_only, call
+        )
 
     def _commit(
         self,
@@ -443,9 +449,17 @@ class Dispatcher:
         choice: Choice,
         now: float,
         specialist: bool,
+        specialist_only: bool,
         call: _Call | None,
     ) -> Dispatch:
-        """Team ``choice.row`` is committed to call ``key``; ``call`` is needed to explain."""
+        """Team ``choice.row`` is committed to call ``key``.
+
+        ``call`` and ``specialist_only`` (how the choice was made) are read only to explain.
+        """
+        # Explained before the team is marked committed: the explanation is of this choice.
+        explanation = None
+        if self.explain and call is not None:
+            explanation = self._explain(call, now, specialist_only=specialist_only)
         i = choice.row
         self.status[i] = DISPATCHED
         if self.returning:
@@ -456,9 +470,6 @@ class Dispatcher:
         self.tally.calls[i] += 1
         if self.tracker is not None:
             self.tracker.dispatched(i, now)
-        explanation = None
-        if self.explain and call is not None:
-            explanation = self._explain(call, now, specialist_only=specialist)
         # Built as the tuple it is: a third of the cost of the generated keyword constructor, on
         # the path every call takes.
         fields = (
@@ -472,7 +483,7 @@ class Dispatcher:
         dispatch: Dispatch = _new_tuple(Dispatch, fields)
         return dispatch
 
-    def _explain(self, call: _Call, now: float, *, specialist_only: bool) -> Any:
+    def _explain(self, call: _Call, now: float, *, specialist_only: bool) -> Recommendation:
         return self.matcher.recommend_at(
             str(call.key),
             call.place,
@@ -679,7 +690,7 @@ class Dispatcher:
                 choice = self._best(call, now, specialist_only=state is QUEUED)
                 if choice.row >= 0:
                     self.n_queued -= 1
-                    out.append(self._dispatch(call, choice, now, specialist=choice.specialist))
+                    out.append(self._dispatch(call, choice, now, specialist_only=state is QUEUED))
                 else:
                     if choice.wellness:
                         out.append(Held(call.key, choice.wellness))

@@ -527,12 +527,8 @@ class Matcher:
                 )
             elif choice.row < 0:
                 verdict, detail = Verdict.HELD, "held back"
-            elif (
-                tier_j == choice.tier
-                and not self._tiered  # the default policy ranks a tier by ETA alone
-                and (
-                    note := self.policy.rank_note(fleet, int(j), choice.row, zone, call_type, now_s)
-                )
+            elif tier_j == choice.tier and (
+                note := self.policy.rank_note(fleet, int(j), choice.row, zone, call_type, now_s)
             ):
                 verdict, detail = Verdict.LOWER_PREFERENCE, note
             elif tier_j == choice.tier:
