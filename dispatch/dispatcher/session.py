@@ -258,7 +258,8 @@ class Dispatcher:
         self.calls: dict[CallKey, _Call] = {}
         self.queues: tuple[deque[tuple[int, _Call]], ...] = tuple(deque() for _ in range(5))
         self.n_queued = 0
-        self.timers: dict[str, tuple[str, Any]] = {}
+        # Timers asked for and not yet due: id -> (kind, subject, due time).
+        self.timers: dict[str, tuple[str, Any, float]] = {}
         self._timer_seq = 0
         self.applied: set[str] = set()
         self._legs = legs if legs is not None else {}
@@ -290,7 +291,7 @@ class Dispatcher:
     def _timer(self, kind: str, subject: Any, at_s: float) -> Timer:
         self._timer_seq += 1
         timer_id = f"{kind}:{self._timer_seq}"
-        self.timers[timer_id] = (kind, subject)
+        self.timers[timer_id] = (kind, subject, at_s)
         return Timer(timer_id, at_s)
 
     def _route(self, origin: int, destination: int, at_s: float) -> Leg:
@@ -518,7 +519,7 @@ class Dispatcher:
         found = self.timers.pop(timer_id, None)
         if found is None:
             return []
-        kind, subject = found
+        kind, subject, _ = found
         if kind == "fallback":
             call = self.calls.get(subject)
             if call is None or call.state is not QUEUED:
@@ -839,6 +840,14 @@ class Dispatcher:
         self.applied.add(event.event_id)
         return out
 
+    def open_timers(self) -> list[Timer]:
+        """The timers asked for and not yet due, in the order they were asked for.
+
+        A caller that lost its own timer table (a service restarting from a `snapshot`) reads
+        the deadlines back from here.
+        """
+        return [Timer(k, at) for k, (_, _, at) in self.timers.items()]
+
     def seen(self, event_id: str) -> bool:
         """True when an event with this id was applied."""
         return event_id in self.applied
@@ -883,7 +892,7 @@ class Dispatcher:
                 [[t, number[id(c)]] for t, c in queue if t == c.ticket] for queue in self.queues
             ],
             "n_queued": self.n_queued,
-            "timers": [[k, kind, subject] for k, (kind, subject) in self.timers.items()],
+            "timers": [[k, kind, subject, at] for k, (kind, subject, at) in self.timers.items()],
             "timer_seq": self._timer_seq,
             "applied": sorted(self.applied),
             "tracker": None if self.tracker is None else self.tracker.snapshot(),
@@ -917,7 +926,7 @@ class Dispatcher:
         self.on_call = [None if job is None else (job[0], bool(job[1])) for job in state["on_call"]]
         self.queues = tuple(deque((int(t), calls[n]) for t, n in q) for q in state["queues"])
         self.n_queued = int(state["n_queued"])
-        self.timers = {k: (kind, subject) for k, kind, subject in state["timers"]}
+        self.timers = {k: (kind, subject, float(at)) for k, kind, subject, at in state["timers"]}
         self._timer_seq = int(state["timer_seq"])
         self.applied = set(state["applied"])
         if self.tracker is not None:
