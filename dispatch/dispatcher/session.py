@@ -513,6 +513,75 @@ class Dispatcher:
         del self.calls[call_id]
         return []
 
+    def assign(
+        self,
+        call_id: CallKey,
+        team_id: str,
+        now: float,
+        *,
+        place: int,
+        risk: RiskLevel,
+        critical: bool = False,
+        zone: str | None = None,
+        call_type: str = "",
+    ) -> list[Decision]:
+        """A person sends ``team_id`` to ``call_id``: confirms the session's choice or overrides it.
+
+        The call may be waiting (it leaves its queue) or already dispatched to another team,
+        which is then stood down where it is, as if it had cleared there, and may take a waiting
+        call. Confirming the team already sent changes nothing. The team's ETA and specialist
+        standing come from the matcher's own scoring; a person may send a team the rules would
+        not (an ineligible one), never one that is not free.
+
+        Parameters
+        ----------
+        call_id, team_id
+            The call and the team to send.
+        now
+            Seconds on the session's clock.
+        place, risk, critical, zone, call_type
+            The call as it was given to `call_ready` (the session keeps no record of a call
+            once it is dispatched).
+
+        Raises
+        ------
+        InputError
+            If the team is unknown or not free, or the call is neither waiting nor dispatched.
+        """
+        j = self._row(team_id)
+        sent = next(
+            (i for i, job in enumerate(self.on_call) if job is not None and job[0] == call_id), -1
+        )
+        if sent == j:
+            return []
+        waiting = self.calls.get(call_id)
+        if waiting is not None and waiting.state not in (QUEUED, WAITING_ANY):
+            waiting = None
+        if sent < 0 and waiting is None:
+            raise InputError(f"call {call_id!r} is neither waiting nor dispatched", field="call_id")
+        if self.returning or self.tracker is not None:
+            self._refresh(now)
+        if not self.fleet.dispatchable[j]:
+            raise InputError(
+                f"team {team_id!r} is not free ({self.status[j].value})", field="team_id"
+            )
+        if waiting is not None:
+            waiting.state = CallState.DISPATCHED  # leaves its queue (removed lazily)
+            self.n_queued -= 1
+            del self.calls[call_id]
+        scores = self.matcher.scores(
+            place, risk, self.fleet, zone=zone, call_type=call_type, now_s=now
+        )
+        specialist = bool(scores.specialist[j])
+        reason = None if specialist else ReasonCode.INELIGIBLE
+        choice = Choice(j, float(scores.eta_s[j]), int(scores.tier[j]), specialist, reason)
+        out: list[Decision] = [self._commit(call_id, critical, choice, now, specialist, False, None)]
+        if sent >= 0:
+            out.extend(
+                self.unit_cleared(self.fleet.team_ids[sent], now, place=int(self.fleet.place[sent]))
+            )
+        return out
+
     # -- timers ----------------------------------------------------------------------------
     def timer_due(self, timer_id: str, now: float) -> list[Decision]:
         """A timer the session asked for is due. Unknown or already fired ids are ignored."""
@@ -760,17 +829,16 @@ class Dispatcher:
         """
         i = self._row(team_id)
         current = self.status[i]
+        problem = status_problem(current, status)
+        if problem is not None:  # refused before anything changes
+            raise InputError(f"team {team_id!r}: {problem}", field="status")
         if place is not None and current is not DISPATCHED:
             self.returning.pop(i, None)
             self.fleet.place[i] = place
         if status is TeamStatus.OFF_DUTY:
             return [] if current is OFF_DUTY else self.shift_ended(team_id, now)
-        if not self.fleet.on_duty[i]:
-            if status is TeamStatus.AVAILABLE:  # logged on outside the schedule
-                return self.shift_started(team_id, now)
-            raise InputError(
-                f"team {team_id!r} is off duty; log it on (available) first", field="status"
-            )
+        if current is OFF_DUTY:  # logged on outside the schedule
+            return self.shift_started(team_id, now)
         if status is TeamStatus.AVAILABLE or status is TeamStatus.RETURNING:
             if current is DISPATCHED:
                 here = int(self.fleet.place[i]) if place is None else place
@@ -787,16 +855,11 @@ class Dispatcher:
                 self.fleet.dispatchable[i] = False
                 self.busy_since[i] = now
             return []
-        if status is TeamStatus.OUT_OF_SERVICE or status is ON_BREAK:
-            if current is DISPATCHED:
-                raise InputError(
-                    f"team {team_id!r} is on a call; clear it (available) first", field="status"
-                )
-            self.returning.pop(i, None)
-            self.status[i] = ON_BREAK if status is ON_BREAK else TeamStatus.OUT_OF_SERVICE
-            self.fleet.dispatchable[i] = False
-            return []
-        raise InputError(f"status {status.value!r} cannot be reported", field="status")
+        # out of service or on a break (status_problem refused it for a team on a call)
+        self.returning.pop(i, None)
+        self.status[i] = status
+        self.fleet.dispatchable[i] = False
+        return []
 
     def handle(self, event: Event) -> list[Decision]:
         """Apply one event; an event whose ``event_id`` was applied before changes nothing.
@@ -934,3 +997,27 @@ class Dispatcher:
 
 
 _TALLY = tuple(f.name for f in fields(TeamTally))
+
+
+def status_problem(current: TeamStatus, reported: TeamStatus) -> str | None:
+    """Why a unit in ``current`` cannot report ``reported``, or None when it can.
+
+    The session's one rule book for status reports (`Dispatcher.unit_status` refuses these;
+    a live service answers them as rejected, with this reason). A unit that is off duty can only
+    log on (``available``); a unit on a call must clear (``available``) before it goes out of
+    service or on a break; ``returning`` is the session's own state, reported only as a clear.
+
+    Examples
+    --------
+    >>> status_problem(TeamStatus.OFF_DUTY, TeamStatus.ON_SCENE)
+    'off duty; log it on (available) first'
+    >>> status_problem(TeamStatus.ON_SCENE, TeamStatus.TRANSPORTING) is None
+    True
+    """
+    if current is OFF_DUTY:
+        if reported is OFF_DUTY or reported is AVAILABLE:
+            return None
+        return "off duty; log it on (available) first"
+    if current is DISPATCHED and reported in (TeamStatus.OUT_OF_SERVICE, ON_BREAK):
+        return "on a call; clear it (available) first"
+    return None
