@@ -21,6 +21,7 @@ import typer
 from dispatch.commands import data as data_commands
 from dispatch.commands import demo as demo_command
 from dispatch.commands import init as init_command
+from dispatch.commands import live as live_commands
 from dispatch.commands import network as network_commands
 from dispatch.commands import report as report_command
 from dispatch.commands import simulate as simulate_command
@@ -86,6 +87,9 @@ app.command(name="sweep")(sweep_command.sweep)
 app.command(name="report")(report_command.report)
 app.add_typer(data_commands.app, name="data")
 app.add_typer(network_commands.app, name="network")
+app.command(name="serve")(live_commands.serve)
+app.add_typer(live_commands.keys_app, name="keys")
+app.add_typer(live_commands.audit_app, name="audit")
 
 
 def _command_path(argv: list[str]) -> str:

@@ -20,7 +20,7 @@ from dispatch.dispatcher.decisions import (
     Timer,
     Unserved,
 )
-from dispatch.dispatcher.session import Dispatcher, DispatchSettings, TeamTally
+from dispatch.dispatcher.session import Dispatcher, DispatchSettings, TeamTally, status_problem
 
 __all__ = [
     "BreakEnded",
@@ -37,4 +37,5 @@ __all__ = [
     "TeamTally",
     "Timer",
     "Unserved",
+    "status_problem",
 ]

@@ -559,12 +559,12 @@ class Dispatcher:
             waiting = None
         if sent < 0 and waiting is None:
             raise InputError(f"call {call_id!r} is neither waiting nor dispatched", field="call_id")
-        if self.returning or self.tracker is not None:
-            self._refresh(now)
-        if not self.fleet.dispatchable[j]:
+        if not self.fleet.dispatchable[j]:  # refused before anything changes
             raise InputError(
                 f"team {team_id!r} is not free ({self.status[j].value})", field="team_id"
             )
+        if self.returning or self.tracker is not None:
+            self._refresh(now)
         if waiting is not None:
             waiting.state = CallState.DISPATCHED  # leaves its queue (removed lazily)
             self.n_queued -= 1
@@ -575,7 +575,9 @@ class Dispatcher:
         specialist = bool(scores.specialist[j])
         reason = None if specialist else ReasonCode.INELIGIBLE
         choice = Choice(j, float(scores.eta_s[j]), int(scores.tier[j]), specialist, reason)
-        out: list[Decision] = [self._commit(call_id, critical, choice, now, specialist, False, None)]
+        out: list[Decision] = [
+            self._commit(call_id, critical, choice, now, specialist, False, None)
+        ]
         if sent >= 0:
             out.extend(
                 self.unit_cleared(self.fleet.team_ids[sent], now, place=int(self.fleet.place[sent]))

@@ -65,9 +65,7 @@ def prepare(scenario: Scenario) -> Prepared:
         epoch = synthetic_epoch(scenario.calls, scenario.timezone)
         base = None
         horizon = scenario.calls.days * 86400.0 + HORIZON_PAD_S
-        _check_sites(
-            travel, [(la, lo) for la, lo, _ in scenario.calls.locations], "calls.synthetic"
-        )
+        check_sites(travel, [(la, lo) for la, lo, _ in scenario.calls.locations], "calls.synthetic")
     else:
         epoch = epoch_of(scenario.calls, scenario.timezone)
         base = table_from_log(scenario.calls, epoch)
@@ -75,16 +73,16 @@ def prepare(scenario: Scenario) -> Prepared:
         travel.warm(travel.snap_many(base.lat, base.lon))
     # Engine time 0 is the epoch: travel bands (hours of the local week) are read from it.
     travel = travel.anchored(epoch)
-    matcher = _matcher(scenario, travel, epoch)
+    matcher = scenario_matcher(scenario, travel, epoch)
     station_place = {
         s.site_id: int(p)
         for s, p in zip(
             scenario.stations,
-            _check_sites(travel, [(s.lat, s.lon) for s in scenario.stations], "stations"),
+            check_sites(travel, [(s.lat, s.lon) for s in scenario.stations], "stations"),
             strict=True,
         )
     }
-    facility_place = _check_sites(
+    facility_place = check_sites(
         travel, [(f.lat, f.lon) for f in scenario.facilities], "facilities"
     )
     teams = sorted(scenario.teams, key=lambda t: t.team_id)
@@ -110,8 +108,12 @@ def prepare(scenario: Scenario) -> Prepared:
     )
 
 
-def _matcher(scenario: Scenario, travel: TravelTimes, epoch: pd.Timestamp) -> Matcher:
-    """The scenario's dispatch rules: its policy kind over its rule set, with its wellness."""
+def scenario_matcher(scenario: Scenario, travel: TravelTimes, epoch: pd.Timestamp) -> Matcher:
+    """The scenario's dispatch rules: its policy kind over its rule set, with its wellness.
+
+    ``travel`` is the scenario's oracle anchored at ``epoch``, the instant engine time 0 means
+    (the replay's scenario start; the live service's Unix epoch).
+    """
     spec = scenario.policy
     if spec.kind != "district_first":
         return Matcher(travel, spec.rules, wellness=spec.wellness)
@@ -146,7 +148,8 @@ def call_zones(prep: Prepared, calls: CallTable) -> list[str | None] | None:
     return [zone or None for zone in calls.zone.tolist()]
 
 
-def _check_sites(travel: object, points: list[tuple[float, float]], what: str) -> np.ndarray:
+def check_sites(travel: object, points: list[tuple[float, float]], what: str) -> np.ndarray:
+    """The places of ``points`` (lat, lon); an error names ``what`` (e.g. ``"stations"``)."""
     from dispatch.travel import TravelTimes
 
     assert isinstance(travel, TravelTimes)

@@ -1,0 +1,366 @@
+"""The HTTP routes of ``dispatch serve`` (FastAPI), versioned under ``/v1``.
+
+Every route but ``/v1/health`` needs ``Authorization: Bearer <key>``: 401 without a key or with
+an unknown or revoked one, 403 when the key's role may not do this. Bodies above the size limit
+get 413. Bad input gets 422 (409 for a state conflict, such as a call id used twice) with a body
+that says what is wrong and names the field; the database being unreachable gets 503. No error
+body carries a traceback, and the log carries ids only, never a call's narrative.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dispatch.errors import InputError
+from dispatch.live.api import (
+    AssignIn,
+    AssignResult,
+    AuditPage,
+    AuditRecord,
+    BatchResult,
+    CallDecision,
+    CallIn,
+    CallRecord,
+    CancelIn,
+    CancelResult,
+    EventBatch,
+    EventResult,
+    Health,
+    KeyCreated,
+    KeyIn,
+    KeyOut,
+    Pending,
+    Problem,
+    Unit,
+    UnitEvent,
+)
+from dispatch.live.keys import role_allows
+from dispatch.live.service import DatabaseUnavailableError, LiveService
+from dispatch.live.state import ConflictError, digest, iso
+
+log = logging.getLogger("dispatch.live")
+DEFAULT_MAX_BODY = 1 << 20
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem} for code in (401, 403, 404, 409, 413, 422, 503)
+}
+
+
+class ApiError(Exception):
+    """An error answer: status, message and the field it is about."""
+
+    def __init__(self, status: int, detail: str, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.field = field
+
+
+class BodyLimit:
+    """ASGI middleware: refuse bodies above ``limit`` bytes with 413 before reading them all."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                await _send_problem(send, 413, f"request body above {self.limit} bytes")
+                return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _BodyTooLargeError()
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _BodyTooLargeError:
+            await _send_problem(send, 413, f"request body above {self.limit} bytes")
+
+
+class _BodyTooLargeError(Exception):
+    pass
+
+
+async def _send_problem(send: Send, status: int, detail: str) -> None:
+    body = Problem(detail=detail).model_dump_json().encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_app(
+    service: LiveService, *, version: str = "unknown", max_body: int = DEFAULT_MAX_BODY
+) -> FastAPI:
+    """The FastAPI application of a `LiveService` (started and stopped with the app)."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> Any:
+        await service.start()
+        try:
+            yield
+        finally:
+            await service.stop()
+
+    app = FastAPI(
+        title="dispatch live service",
+        version=version,
+        description="Co-responder dispatch for CAD integrations: the replay's Dispatcher on "
+        "the wall clock, with a durable journal.",
+        lifespan=lifespan,
+    )
+
+    # -- errors ------------------------------------------------------------------------
+    @app.exception_handler(ApiError)
+    async def api_error(_request: Request, error: ApiError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+        body = Problem(detail=error.detail, field=error.field).model_dump()
+        return JSONResponse(body, status_code=error.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(_request: Request, error: RequestValidationError) -> JSONResponse:
+        first = error.errors()[0] if error.errors() else {}
+        where = [str(part) for part in first.get("loc", ()) if part != "body"]
+        field = ".".join(where) or None
+        message = str(first.get("msg", "invalid request"))
+        detail = f"{field}: {message}" if field else message
+        return JSONResponse(Problem(detail=detail, field=field).model_dump(), status_code=422)
+
+    @app.exception_handler(DatabaseUnavailableError)
+    async def unavailable(_request: Request, error: DatabaseUnavailableError) -> JSONResponse:
+        return JSONResponse(Problem(detail=str(error)).model_dump(), status_code=503)
+
+    @app.exception_handler(SQLAlchemyError)
+    async def db_error(_request: Request, error: SQLAlchemyError) -> JSONResponse:
+        log.error("database error: %s", type(error).__name__)
+        body = Problem(detail="the database is unavailable").model_dump()
+        return JSONResponse(body, status_code=503)
+
+    # -- auth --------------------------------------------------------------------------
+    def role(needed: str) -> Any:
+        async def check(
+            authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+        ) -> str:
+            if not authorization or not authorization.startswith("Bearer "):
+                raise ApiError(401, "an API key is required (Authorization: Bearer <key>)")
+            found = service.keys.role_of(authorization.removeprefix("Bearer ").strip())
+            if found is None:
+                raise ApiError(401, "unknown or revoked API key")
+            if not role_allows(found, needed):
+                raise ApiError(403, f"a {found} key may not do this (needs {needed})")
+            return found
+
+        return Depends(check)
+
+    reader, dispatcher, admin = role("reader"), role("dispatcher"), role("admin")
+
+    async def run(build: Any) -> Any:
+        try:
+            return await service.execute(build)
+        except InputError as error:
+            status = 409 if isinstance(error, ConflictError) else 422
+            raise ApiError(status, str(error), error.field) from None
+
+    # -- routes ------------------------------------------------------------------------
+    @app.get("/v1/health", response_model=Health, responses={503: {"model": Health}})
+    async def health() -> Any:
+        ok = service.db_ok()
+        body = Health(
+            status="ok" if ok else "unavailable", db="ok" if ok else "unreachable", version=version
+        )
+        return body if ok else JSONResponse(body.model_dump(), status_code=503)
+
+    @app.get("/v1/units", response_model=list[Unit], responses=ERRORS, dependencies=[reader])
+    async def units() -> Any:
+        return service.state.unit_rows()
+
+    @app.post(
+        "/v1/events",
+        response_model=EventResult | BatchResult,
+        responses=ERRORS,
+        dependencies=[dispatcher],
+    )
+    async def events(body: UnitEvent | EventBatch) -> Any:
+        batch = body.events if isinstance(body, EventBatch) else [body]
+
+        def build(now: float) -> list[dict[str, Any]]:
+            return [_apply_event(service, event, now) for event in batch]
+
+        results = await run(build)
+        if isinstance(body, EventBatch):
+            return {"results": results}
+        return results[0]
+
+    @app.post("/v1/calls", response_model=CallDecision, responses=ERRORS, dependencies=[dispatcher])
+    async def calls(body: CallIn) -> Any:
+        return await run(lambda now: _apply_call(service, body, now))
+
+    @app.get(
+        "/v1/calls/{call_id}", response_model=CallRecord, responses=ERRORS, dependencies=[reader]
+    )
+    async def call(call_id: str) -> Any:
+        view = service.state.calls.get(call_id)
+        if view is None:
+            raise ApiError(404, f"no call {call_id!r}", "call_id")
+        return {
+            "call_id": call_id,
+            "state": view.state,
+            "call": view.call,
+            "team_id": view.team_id,
+            "recommended": view.recommended,
+            "history": view.history,
+        }
+
+    @app.post(
+        "/v1/calls/{call_id}/assign",
+        response_model=AssignResult,
+        responses=ERRORS,
+        dependencies=[dispatcher],
+    )
+    async def assign(call_id: str, body: AssignIn) -> Any:
+        def build(now: float) -> dict[str, Any]:
+            out = service.apply(
+                {
+                    "kind": "assign",
+                    "now": now,
+                    "call_id": call_id,
+                    "team_id": body.team_id,
+                    "by": body.by,
+                    "reason": body.reason,
+                }
+            )
+            return {"call_id": call_id, "team_id": body.team_id, **out}
+
+        return await run(build)
+
+    @app.post(
+        "/v1/calls/{call_id}/cancel",
+        response_model=CancelResult,
+        responses=ERRORS,
+        dependencies=[dispatcher],
+    )
+    async def cancel(call_id: str, body: CancelIn | None = None) -> Any:
+        def build(now: float) -> dict[str, Any]:
+            service.apply(
+                {
+                    "kind": "cancel",
+                    "now": now,
+                    "call_id": call_id,
+                    "by": body.by if body else None,
+                    "reason": body.reason if body else None,
+                }
+            )
+            return {"call_id": call_id, "state": "cancelled"}
+
+        return await run(build)
+
+    @app.get("/v1/pending", response_model=list[Pending], responses=ERRORS, dependencies=[reader])
+    async def pending() -> Any:
+        return service.state.pending_rows()
+
+    @app.get("/v1/audit", response_model=AuditPage, responses=ERRORS, dependencies=[admin])
+    async def audit(
+        after: Annotated[int, Query(ge=-1)] = -1,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> Any:
+        rows = list(service.store.rows(after=after, limit=limit))
+        records = [
+            AuditRecord(
+                seq=r.seq,
+                kind=r.kind,
+                at=iso(r.now_s),
+                event_id=r.event_id,
+                unit_id=r.unit_id,
+                call_id=r.call_id,
+                input=r.input,
+                output=r.output,
+            )
+            for r in rows
+        ]
+        return AuditPage(records=records, next_after=rows[-1].seq if len(rows) == limit else None)
+
+    @app.post(
+        "/v1/keys",
+        response_model=KeyCreated,
+        status_code=201,
+        responses=ERRORS,
+        dependencies=[admin],
+    )
+    async def create_key(body: KeyIn) -> Any:
+        key = service.keys.create(body.role, body.label)
+        return {"key_id": key.split("_")[1], "role": body.role, "key": key}
+
+    @app.get("/v1/keys", response_model=list[KeyOut], responses=ERRORS, dependencies=[admin])
+    async def list_keys() -> Any:
+        return [
+            {
+                "key_id": k.key_id,
+                "role": k.role,
+                "label": k.label,
+                "created_at": iso(k.created_at_s),
+                "revoked_at": iso(k.revoked_at_s),
+            }
+            for k in service.keys.list()
+        ]
+
+    @app.delete("/v1/keys/{key_id}", status_code=204, responses=ERRORS, dependencies=[admin])
+    async def revoke_key(key_id: str) -> None:
+        if not service.keys.revoke(key_id):
+            raise ApiError(404, f"no active key {key_id!r}", "key_id")
+
+    app.add_middleware(BodyLimit, limit=max_body)
+    return app
+
+
+def _apply_event(service: LiveService, event: UnitEvent, now: float) -> dict[str, Any]:
+    """One event inside `LiveService.execute`: duplicates are answered without a record."""
+    record = {
+        "event_id": event.event_id,
+        "unit_id": event.unit_id,
+        "at_s": event.at.timestamp(),
+        "status": event.status,
+        "lat": event.lat,
+        "lon": event.lon,
+    }
+    known = service.state.events.get(event.event_id)
+    if known is not None:
+        if known == digest(record):
+            return {"event_id": event.event_id, "result": "duplicate", "decisions": []}
+        return {
+            "event_id": event.event_id,
+            "result": "rejected",
+            "reason": "event_id was used before for a different event",
+            "field": "event_id",
+            "decisions": [],
+        }
+    out = service.apply({"kind": "event", "now": now, "event": record})
+    return {"event_id": event.event_id, **out}
+
+
+def _apply_call(service: LiveService, call: CallIn, now: float) -> dict[str, Any]:
+    record = call.model_dump(mode="json")
+    record["received_at"] = call.received_at.isoformat()
+    out = service.apply({"kind": "call", "now": now, "call": record})
+    return {**out["recommendation"], "decisions": out["decisions"]}
