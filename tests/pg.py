@@ -20,6 +20,7 @@ cleaning up (kill -9) is removed by the next session that starts one.
 This module is a pytest plugin: a test module that uses the fixtures says
 ``pytest_plugins = ["pg"]`` (or tests/conftest.py does, once for all). Its helpers
 (``PgServer``, ``create_database``, ...) are imported as usual: ``from pg import PgServer``.
+It uses no assert, so it may be imported before pytest loads it as a plugin (PYTEST_DONT_REWRITE).
 """
 
 from __future__ import annotations
@@ -161,7 +162,8 @@ class PgServer:
 
     def start(self) -> None:
         url = _script("start", str(self.directory))
-        assert url == self.url, (url, self.url)
+        if url != self.url:
+            raise PgError(f"restarted at {url}, not {self.url}")
         self.running = True
 
     def stop(self, *, immediate: bool = False) -> None:

@@ -4,20 +4,14 @@ again, with its data, once started."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pytest
 import sqlalchemy as sa
+from pg import PgServer, create_database, drop_database
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
-if TYPE_CHECKING:
-    from pg import PgServer
-
-# The fixtures pg_url, pg_db_url, pg_server; pg's helpers are imported inside the tests, after
-# pytest has loaded it as a plugin (which rewrites its asserts).
-pytest_plugins = ["pg"]
+pytest_plugins = ["pg"]  # the fixtures pg_url, pg_db_url, pg_server
 
 
 def _engine(url: str) -> sa.Engine:
@@ -76,8 +70,6 @@ def test_each_test_gets_a_fresh_empty_database(pg_url: str, pg_db_url: str, roun
 
 
 def test_database_is_dropped_after_the_test(pg_url: str) -> None:
-    from pg import create_database, drop_database
-
     url = create_database(pg_url)
     engine = _engine(url)
     conn = engine.connect()  # left open: the drop closes it
