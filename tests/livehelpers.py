@@ -92,10 +92,14 @@ class Clock:
         self.t += seconds
 
 
-def write_scenario(folder: Path, *, fallback: str = "pool") -> Path:
-    """The test scenario as a file in ``folder``."""
+def write_scenario(folder: Path, *, fallback: str = "pool", around_the_clock: bool = False) -> Path:
+    """The test scenario as a file in ``folder`` (``around_the_clock``: no shifts, for tests on
+    the real wall clock)."""
+    text = SCENARIO.replace("{fallback}", fallback)
+    if around_the_clock:
+        text = text.replace('shift = "day"\n', "")
     path = folder / "live.toml"
-    path.write_text(SCENARIO.replace("{fallback}", fallback), encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     return path
 
 

@@ -96,6 +96,13 @@ def package_modules() -> dict[Path, str]:
     return {path: path.read_text(encoding="utf-8") for path in sorted(PACKAGE.rglob("*.py"))}
 
 
+# A module of the live service that imports this first may import the web stack at module level:
+# without the extra, the guard raises an error that names it (tested below).
+_GUARD = "import dispatch.live.web_stack"
+GUARDED_EXTRAS = ("service", "postgres")
+WEB_STACK = ["fastapi", "uvicorn", "sqlalchemy", "alembic", "starlette"]
+
+
 def dependency_problems(modules: dict[Path, str]) -> list[str]:
     """What is wrong with the imports of ``modules`` against pyproject.toml, one line each."""
     core, extras = declared()
@@ -110,6 +117,8 @@ def dependency_problems(modules: dict[Path, str]) -> list[str]:
                 problems.append(f"{found.where}: import {found.module}: no installed distribution")
                 continue
             if dists & core:
+                continue
+            if _GUARD in source and any(dists & extras[e] for e in GUARDED_EXTRAS):
                 continue
             if not found.in_function:
                 names = ", ".join(sorted(dists))
@@ -144,6 +153,7 @@ def test_every_runtime_requirement_is_imported_somewhere() -> None:
         for found in third_party_imports(source, path.name):
             imported |= {canonicalize_name(d) for d in distributions.get(found.module, [])}
     runtime = core | set().union(*(names for e, names in extras.items() if e not in DEV_EXTRAS))
+    runtime.discard("coresponder-dispatch")  # an extra that includes another
     assert sorted(runtime - imported) == []
 
 
@@ -191,6 +201,8 @@ def test_the_lock_pins_every_requirement_within_its_range() -> None:
     problems = []
     for text in requirements:
         requirement = Requirement(text)
+        if canonicalize_name(requirement.name) == canonicalize_name(project["name"]):
+            continue  # an extra that includes another extra
         pinned = pins.get(canonicalize_name(requirement.name))
         if pinned is None or not requirement.specifier.contains(pinned, prereleases=True):
             problems.append(f"{text}: locked {pinned}")
@@ -284,6 +296,37 @@ def test_every_module_imports_without_the_extras(tmp_path: Path) -> None:
     result = run_without(["osmnx", "distributed", "dask"], code, tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "imported"
+
+
+def test_without_the_service_extra_only_the_web_modules_refuse_and_name_it(
+    tmp_path: Path,
+) -> None:
+    code = (
+        "import importlib, pkgutil, dispatch\n"
+        "from dispatch.live import MissingServiceExtraError\n"
+        "for info in pkgutil.walk_packages(dispatch.__path__, 'dispatch.'):\n"
+        "    try:\n"
+        "        importlib.import_module(info.name)\n"
+        "    except MissingServiceExtraError as error:\n"
+        "        print(info.name, error)\n"
+    )
+    result = run_without(WEB_STACK, code, tmp_path)
+    assert result.returncode == 0, result.stderr
+    refused = dict(line.split(" ", 1) for line in result.stdout.strip().splitlines())
+    guarded = sorted(
+        f"dispatch.{path.relative_to(PACKAGE).with_suffix('').as_posix().replace('/', '.')}"
+        for path, source in package_modules().items()
+        if (_GUARD in source or path.name == "web_stack.py") and "migrations" not in path.parts
+    )
+    assert sorted(refused) == guarded and "dispatch.live.app" in guarded
+    assert all("pip install 'coresponder-dispatch[service]'" in m for m in refused.values())
+
+
+def test_serve_without_the_service_extra_names_it(tmp_path: Path) -> None:
+    scenario = PACKAGE / "scenarios" / "stlouis_cru.toml"
+    code = f"from dispatch.cli import main\nsys.exit(main(['serve', {str(scenario)!r}]))\n"
+    assert_names_the_extra(run_without(WEB_STACK, code, tmp_path), "service")
+    assert not (tmp_path / "dispatch-live.db").exists()
 
 
 def test_network_import_without_the_osm_extra_names_it(tmp_path: Path) -> None:

@@ -48,10 +48,17 @@ def serve(
     max_body_kb: Annotated[
         int, typer.Option(help="Largest request body accepted (KiB); larger ones get 413.", min=1)
     ] = 1024,
+    incident_types: Annotated[
+        Path | None,
+        typer.Option(help="TOML table of EIDO incident codes over the bundled one (README)."),
+    ] = None,
 ) -> None:
     """Serve the scenario's dispatch rules to a CAD system over HTTP."""
     store = _store(db)
     config = _config(scenario)
+    from dispatch.live.eido import IncidentTypeTable
+
+    table = IncidentTypeTable.from_file(incident_types) if incident_types else None
     import logging
 
     import uvicorn
@@ -63,7 +70,9 @@ def serve(
     if store.get_meta("scenario_path") is None:
         store.set_meta("scenario_path", str(scenario.resolve()))
     service = LiveService(config, store)
-    app = create_app(service, version=package_version(), max_body=max_body_kb * 1024)
+    app = create_app(
+        service, version=package_version(), max_body=max_body_kb * 1024, incident_types=table
+    )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     typer.echo(f"dispatch serve: {scenario.name} on http://{host}:{port}/v1 (journal: {db})")
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

@@ -9,6 +9,10 @@ body carries a traceback, and the log carries ids only, never a call's narrative
 
 from __future__ import annotations
 
+import dispatch.live.web_stack  # noqa: F401  (names the extra when it is missing)
+
+# isort: split
+
 import logging
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -16,6 +20,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -42,6 +47,7 @@ from dispatch.live.api import (
     Unit,
     UnitEvent,
 )
+from dispatch.live.eido import EidoError, IncidentTypeTable, parse_eido
 from dispatch.live.keys import role_allows
 from dispatch.live.service import DatabaseUnavailableError, LiveService
 from dispatch.live.state import ConflictError, digest, iso
@@ -112,9 +118,18 @@ async def _send_problem(send: Send, status: int, detail: str) -> None:
 
 
 def create_app(
-    service: LiveService, *, version: str = "unknown", max_body: int = DEFAULT_MAX_BODY
+    service: LiveService,
+    *,
+    version: str = "unknown",
+    max_body: int = DEFAULT_MAX_BODY,
+    incident_types: IncidentTypeTable | None = None,
 ) -> FastAPI:
-    """The FastAPI application of a `LiveService` (started and stopped with the app)."""
+    """The FastAPI application of a `LiveService` (started and stopped with the app).
+
+    ``incident_types`` maps EIDO incident codes to call types and risks (default: the bundled
+    table, `IncidentTypeTable.bundled`).
+    """
+    table = incident_types if incident_types is not None else IncidentTypeTable.bundled()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> Any:
@@ -216,6 +231,32 @@ def create_app(
     @app.post("/v1/calls", response_model=CallDecision, responses=ERRORS, dependencies=[dispatcher])
     async def calls(body: CallIn) -> Any:
         return await run(lambda now: _apply_call(service, body, now))
+
+    @app.post(
+        "/v1/calls/eido", response_model=CallDecision, responses=ERRORS, dependencies=[dispatcher]
+    )
+    async def calls_eido(body: dict[str, Any]) -> Any:
+        """A NENA-STA-021 EIDO: the same decision as ``POST /v1/calls`` for the call it holds."""
+        try:
+            found = parse_eido(body, table)
+        except EidoError as error:
+            raise ApiError(422, str(error), error.where) from None
+        try:
+            call = CallIn(
+                call_id=found.call_id,
+                received_at=found.received_at,
+                lat=found.lat,
+                lon=found.lon,
+                call_type=found.call_type,
+                priority=found.priority,
+                risk=found.risk,
+                flags=list(found.flags),
+            )
+        except ValidationError as error:
+            first = error.errors()[0]
+            field = ".".join(str(p) for p in first.get("loc", ()))
+            raise ApiError(422, f"{field}: {first.get('msg')}", field) from None
+        return await run(lambda now: _apply_call(service, call, now, source="eido"))
 
     @app.get(
         "/v1/calls/{call_id}", response_model=CallRecord, responses=ERRORS, dependencies=[reader]
@@ -359,8 +400,11 @@ def _apply_event(service: LiveService, event: UnitEvent, now: float) -> dict[str
     return {"event_id": event.event_id, **out}
 
 
-def _apply_call(service: LiveService, call: CallIn, now: float) -> dict[str, Any]:
+def _apply_call(
+    service: LiveService, call: CallIn, now: float, *, source: str = "json"
+) -> dict[str, Any]:
     record = call.model_dump(mode="json")
+    record["source"] = source
     record["received_at"] = call.received_at.isoformat()
     out = service.apply({"kind": "call", "now": now, "call": record})
     return {**out["recommendation"], "decisions": out["decisions"]}

@@ -9,6 +9,10 @@ code changed under it; each is reported with its journal row.
 
 from __future__ import annotations
 
+import dispatch.live.web_stack  # noqa: F401  (names the extra when it is missing)
+
+# isort: split
+
 import json
 from dataclasses import dataclass
 from pathlib import Path

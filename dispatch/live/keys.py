@@ -13,6 +13,10 @@ assignments, ``admin`` may also manage keys and read the audit log.
 
 from __future__ import annotations
 
+import dispatch.live.web_stack  # noqa: F401  (names the extra when it is missing)
+
+# isort: split
+
 import hashlib
 import hmac
 import secrets
@@ -126,7 +130,7 @@ class KeyRing:
             known = self._verified.get(fingerprint)
             if known is not None:
                 return None if known[0] in self._revoked else known[1]
-        parts = key.split("_")
+        parts = key.split("_", 2)  # the secret may hold underscores; the id is hex
         if len(parts) != 3 or parts[0] != "dsp" or not parts[1] or not parts[2]:
             return None
         key_id, secret = parts[1], parts[2]

@@ -12,6 +12,10 @@ database answers again.
 
 from __future__ import annotations
 
+import dispatch.live.web_stack  # noqa: F401  (names the extra when it is missing)
+
+# isort: split
+
 import asyncio
 import contextlib
 import logging
@@ -88,7 +92,7 @@ class LiveService:
         self._lock = asyncio.Lock()
         await asyncio.to_thread(self.load)
         self.writer = GroupWriter(self.store)
-        if self.state.calendar_s is None:
+        if self.state.calendar is None:
             await self.execute(lambda now: self.apply({"kind": "start", "now": now}))
         self._timer_task = asyncio.create_task(self._timer_loop())
 

@@ -39,7 +39,7 @@ from dispatch.dispatcher import (
     status_problem,
 )
 from dispatch.errors import InputError
-from dispatch.live.calendar import ShiftCalendar
+from dispatch.live.calendar import DAY_S, Boundary, ShiftCalendar
 from dispatch.live.vocabulary import parse_status, shown
 from dispatch.match.explain import Recommendation
 from dispatch.match.fleet import Fleet
@@ -253,7 +253,7 @@ class LiveState:
     >>> state = LiveState(LiveConfig.from_scenario(load_scenario(path), read_raw(path)))
     >>> out = state.apply({"kind": "start", "now": 1_767_000_000.0})
     >>> sorted(state.units)[:2]
-    ['CRU-1', 'CRU-2']
+    ['CRU-day-1', 'CRU-day-2']
     """
 
     def __init__(self, config: LiveConfig) -> None:
@@ -273,7 +273,9 @@ class LiveState:
         self.events: dict[str, str] = {}  # event_id -> digest of the event as first received
         self.timers: dict[str, float] = {}  # open session timers: id -> due (Unix s)
         self.now_s = -math.inf
-        self.calendar_s: float | None = None  # shift boundaries up to here are applied
+        # The last shift boundary applied, as its sort key (time, start, team): None before
+        # the service starts; at the start every boundary up to then is accounted for.
+        self.calendar: tuple[float, bool, str] | None = None
         self.applied = 0
 
     # -- the one entry point -------------------------------------------------------------
@@ -297,13 +299,24 @@ class LiveState:
         return out
 
     # -- what is due ---------------------------------------------------------------------
+    def _boundaries(self, until_s: float) -> list[Boundary]:
+        """Shift boundaries not yet applied, up to ``until_s``, in order."""
+        if self.calendar is None:
+            return []
+        at = self.calendar[0]
+        return [
+            b
+            for b in self.config.calendar.between(at - 1.0, until_s)
+            if (b.at_s, b.start, b.team_id) > self.calendar
+        ]
+
     def next_due_s(self) -> float | None:
         """When the next timer or shift boundary is due (Unix s), or None."""
         times = list(self.timers.values())
-        if self.calendar_s is not None:
-            boundary = self.config.calendar.next_after(self.calendar_s)
-            if boundary is not None:
-                times.append(boundary)
+        if self.calendar is not None:
+            found = self._boundaries(self.calendar[0] + 8 * DAY_S)
+            if found:
+                times.append(found[0].at_s)
         return min(times) if times else None
 
     def due_input(self, now: float) -> dict[str, Any] | None:
@@ -312,32 +325,31 @@ class LiveState:
         Applied at its due time (or at the session's clock, when that is later), so a deadline
         counts from when it fell due, however late the service notices it.
         """
-        best: tuple[float, int, dict[str, Any]] | None = None
+        best: tuple[float, dict[str, Any]] | None = None
         for timer_id, at in self.timers.items():
             if at <= now and (best is None or at < best[0]):
-                best = (at, 0, {"kind": "timer", "timer_id": timer_id})
-        if self.calendar_s is not None:
-            found = self.config.calendar.between(self.calendar_s, now)
-            if found and (best is None or found[0].at_s < best[0]):
-                b = found[0]
-                best = (b.at_s, 1, {"kind": "shift", "unit_id": b.team_id, "start": b.start})
-                best[2]["due"] = b.at_s
+                best = (at, {"kind": "timer", "timer_id": timer_id})
+        found = self._boundaries(now)
+        if found and (best is None or found[0].at_s < best[0]):
+            b = found[0]
+            shift = {"kind": "shift", "unit_id": b.team_id, "start": b.start, "due": b.at_s}
+            best = (b.at_s, shift)
         if best is None:
             return None
-        at, _, inp = best
+        at, inp = best
         inp["now"] = max(self.now_s, at)
         return inp
 
     # -- handlers ------------------------------------------------------------------------
     def _start(self, inp: dict[str, Any], now: float) -> dict[str, Any]:
-        if self.calendar_s is not None:
+        if self.calendar is not None:
             raise InputError("the service has already started", field="kind")
         decisions: list[Decision] = []
         calendar = self.config.calendar
         for team_id in self.config.team_ids:
             if calendar.on_duty(team_id, now):
                 decisions.extend(self.session.shift_started(team_id, now))
-        self.calendar_s = now
+        self.calendar = (now, True, "\U0010ffff")
         return {"decisions": self._decided(decisions, now)}
 
     def _shift(self, inp: dict[str, Any], now: float) -> dict[str, Any]:
@@ -348,7 +360,7 @@ class LiveState:
             decisions = self.session.shift_started(team_id, now)
         else:
             decisions = self.session.shift_ended(team_id, now)
-        self.calendar_s = max(self.calendar_s or -math.inf, float(inp["due"]))
+        self.calendar = (float(inp["due"]), bool(inp["start"]), team_id)
         return {"decisions": self._decided(decisions, now)}
 
     def _timer(self, inp: dict[str, Any], now: float) -> dict[str, Any]:

@@ -14,6 +14,10 @@ before it returns, and the service acknowledges nothing before its commit (group
 
 from __future__ import annotations
 
+import dispatch.live.web_stack  # noqa: F401  (names the extra when it is missing)
+
+# isort: split
+
 import json
 import os
 from collections.abc import Iterator, Sequence
@@ -130,6 +134,8 @@ def make_engine(url: str) -> Engine:
             engine = sa.create_engine(parsed, connect_args={"check_same_thread": False})
             event.listen(engine, "connect", _sqlite_pragmas)
         elif backend == "postgresql":
+            import psycopg  # noqa: F401  (the driver the URL names; missing: the hint below)
+
             engine = sa.create_engine(
                 parsed,
                 pool_pre_ping=True,

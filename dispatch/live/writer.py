@@ -13,6 +13,10 @@ rebuilds its state from the journal before it accepts anything again.
 
 from __future__ import annotations
 
+import dispatch.live.web_stack  # noqa: F401  (names the extra when it is missing)
+
+# isort: split
+
 import asyncio
 import contextlib
 import threading

@@ -7,6 +7,10 @@ that sets ``script_location`` to this folder works as well.
 
 from __future__ import annotations
 
+import dispatch.live.web_stack  # noqa: F401  (names the extra when it is missing)
+
+# isort: split
+
 import sqlalchemy as sa
 from alembic import context
 

@@ -7,6 +7,10 @@ Create Date: 2026-12-02
 
 from __future__ import annotations
 
+import dispatch.live.web_stack  # noqa: F401  (names the extra when it is missing)
+
+# isort: split
+
 import sqlalchemy as sa
 from alembic import op
 
