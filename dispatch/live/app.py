@@ -22,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dispatch.errors import InputError
@@ -153,6 +154,14 @@ def create_app(
         headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
         body = Problem(detail=error.detail, field=error.field).model_dump()
         return JSONResponse(body, status_code=error.status, headers=headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+        # A body FastAPI cannot decode (not UTF-8) is bad input like malformed JSON: 422.
+        status = 422 if error.status_code == 400 else error.status_code
+        field = "body" if error.status_code == 400 else None
+        body = Problem(detail=str(error.detail), field=field).model_dump()
+        return JSONResponse(body, status_code=status, headers=error.headers)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(_request: Request, error: RequestValidationError) -> JSONResponse:
@@ -323,7 +332,7 @@ def create_app(
 
     @app.get("/v1/audit", response_model=AuditPage, responses=ERRORS, dependencies=[admin])
     async def audit(
-        after: Annotated[int, Query(ge=-1)] = -1,
+        after: Annotated[int, Query(ge=-1, le=2**63 - 1)] = -1,  # the journal's 64-bit seq
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> Any:
         rows = list(service.store.rows(after=after, limit=limit))
