@@ -311,3 +311,70 @@ def test_a_snapshot_of_another_fleet_is_refused(matcher: Matcher) -> None:
     other = Dispatcher.from_columns(matcher, ["X"], [TeamKind.PATROL], [False], stations=[0])
     with pytest.raises(InputError, match="another fleet"):
         session(matcher).restore(other.snapshot())
+
+
+# -- a person confirms or overrides --------------------------------------------------------
+def started(matcher: Matcher) -> Dispatcher:
+    s = session(matcher)
+    for team in TEAMS:
+        s.shift_started(team, 0.0)
+    return s
+
+
+def test_confirming_the_team_sent_changes_nothing(matcher: Matcher) -> None:
+    s = started(matcher)
+    s.call_ready("A", 100.0, place=1, risk=STD)
+    before = s.snapshot()
+    assert s.assign("A", "CR-1", 110.0, place=1, risk=STD) == []
+    assert s.snapshot() == before
+
+
+def test_an_override_stands_the_first_team_down_and_it_takes_the_waiting_call(
+    matcher: Matcher,
+) -> None:
+    s = started(matcher)
+    assert s.call_ready("A", 100.0, place=3, risk=STD)[0].team_id == "CR-2"
+    assert s.call_ready("B", 100.0, place=1, risk=STD)[0].team_id == "CR-1"
+    assert isinstance(s.call_ready("C", 100.0, place=4, risk=STD)[0], Queue)
+    # the dispatcher sends patrol P-1 (station 2, one block from A) to A instead of CR-2
+    out = s.assign("A", "P-1", 120.0, place=3, risk=STD)
+    assert out[0] == Dispatch("A", "P-1", 60.0, False)
+    # CR-2 is stood down where it was sent from (its station, 4) and takes waiting C at once
+    assert out[1] == Dispatch("C", "CR-2", 0.0, True)
+    assert s.pending() == []
+    with pytest.raises(InputError, match="not free"):
+        s.assign("B", "CR-2", 130.0, place=1, risk=STD)
+
+
+def test_assigning_a_waiting_call_takes_it_out_of_its_queue(matcher: Matcher) -> None:
+    s = started(matcher)
+    s.call_ready("A", 100.0, place=0, risk=STD)
+    s.call_ready("B", 100.0, place=4, risk=STD)
+    s.call_ready("C", 100.0, place=2, risk=STD)
+    assert [key for key, _, _ in s.pending()] == ["C"]
+    assert s.assign("C", "P-1", 150.0, place=2, risk=STD) == [Dispatch("C", "P-1", 0.0, False)]
+    assert s.pending() == []
+    assert s.timer_due("fallback:4", 700.0) == []  # its fallback timer no longer applies
+    with pytest.raises(InputError, match="neither waiting nor dispatched"):
+        s.assign("Z", "CR-1", 150.0, place=2, risk=STD)
+
+
+def test_a_refused_status_report_changes_nothing(matcher: Matcher) -> None:
+    s = started(matcher)
+    s.call_ready("A", 100.0, place=1, risk=STD)
+    before = s.snapshot()
+    with pytest.raises(InputError, match="clear it"):
+        s.unit_status("CR-1", 150.0, TeamStatus.OUT_OF_SERVICE, place=3)
+    s.shift_ended("P-1", 200.0)
+    with pytest.raises(InputError, match="log it on"):
+        s.unit_status("P-1", 250.0, TeamStatus.ON_SCENE, place=3)
+    assert s.snapshot()["fleet"]["place"] == before["fleet"]["place"]
+
+
+def test_a_clear_after_the_shift_ended_during_the_call_is_a_clear(matcher: Matcher) -> None:
+    s = started(matcher)
+    s.call_ready("A", 100.0, place=1, risk=STD)
+    assert s.shift_ended("CR-1", 200.0) == []  # on a call: finishes it on overtime
+    out = s.unit_status("CR-1", 500.0, TeamStatus.AVAILABLE, place=1)
+    assert out == [OffDuty("CR-1", 560.0)]  # drives home (60 s), then off duty
+    assert s.status[s.fleet.index["CR-1"]] is TeamStatus.OFF_DUTY
