@@ -23,6 +23,7 @@ from dispatch.commands import demo as demo_command
 from dispatch.commands import init as init_command
 from dispatch.commands import live as live_commands
 from dispatch.commands import network as network_commands
+from dispatch.commands.plan import plan_app
 from dispatch.commands import report as report_command
 from dispatch.commands import simulate as simulate_command
 from dispatch.commands import sweep as sweep_command
@@ -90,6 +91,7 @@ app.add_typer(network_commands.app, name="network")
 app.command(name="serve")(live_commands.serve)
 app.add_typer(live_commands.keys_app, name="keys")
 app.add_typer(live_commands.audit_app, name="audit")
+app.add_typer(plan_app, name="plan")
 
 
 def _command_path(argv: list[str]) -> str:
