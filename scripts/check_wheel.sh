@@ -117,5 +117,15 @@ check "osm extra missing" 2 "pip install 'coresponder-dispatch[osm]'" \
 check "distributed extra missing" 2 "pip install 'coresponder-dispatch[distributed]'" \
     dispatch sweep mine/scenarios/stlouis_cru.toml --out sweep --replications 1 \
     --scheduler tcp://127.0.0.1:9
+check "service extra missing (serve)" 2 "pip install 'coresponder-dispatch[service]'" \
+    dispatch serve mine/scenarios/stlouis_cru.toml
+check "service extra missing (keys)" 2 "pip install 'coresponder-dispatch[service]'" \
+    dispatch keys create --role admin
+
+echo "== the live service from the wheel with its extra"
+check "install the service extra" 0 "" "$VENV_BIN/python" -m pip install --quiet -c "$LOCK" \
+    "$WHEEL[service]"
+check "serve, a call, a bad call, audit replay" 0 "live smoke: ok" \
+    python "$ROOT/scripts/live_smoke.py" mine/scenarios/stlouis_cru.toml
 
 summary
