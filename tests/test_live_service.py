@@ -427,3 +427,19 @@ def test_a_tolerantly_read_eido_and_one_without_a_position(live: Live) -> None:
     assert body["field"].startswith("locationComponent") and "position" in body["detail"]
     not_eido = live.client.post("/v1/calls/eido", json={"hello": 1}, headers=live.headers())
     assert not_eido.status_code == 422 and not_eido.json()["field"]
+
+
+# -- the live board ----------------------------------------------------------------------------
+def test_the_board_page_holds_no_data_and_reads_the_api_with_a_key(live: Live) -> None:
+    page = live.client.get("/board")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "connect-src 'self'" in page.headers["content-security-policy"]
+    text = page.text
+    external = [w for w in text.split('"') if w.startswith(("http://", "https://", "//"))]
+    assert all(w.startswith("http://www.w3.org/") for w in external), external
+    assert "/v1/units" in text and "Authorization" in text
+    assert live.client.get("/v1/recommendations").status_code == 401
+    live.post("/v1/calls", call("A"))
+    feed = live.get("/v1/recommendations")
+    assert [r["call_id"] for r in feed] == ["A"]
+    assert feed[0]["explanation"]["alternatives"][0]["verdict"] == "chosen"

@@ -15,11 +15,12 @@ import dispatch.live.web_stack  # noqa: F401  (names the extra when it is missin
 
 import logging
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -54,6 +55,13 @@ from dispatch.live.service import DatabaseUnavailableError, LiveService
 from dispatch.live.state import ConflictError, digest, iso
 
 log = logging.getLogger("dispatch.live")
+BOARD = Path(__file__).with_name("board.html")
+# The board fetches from this service only; nothing it shows leaves the machine.
+BOARD_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'unsafe-inline'; "
+    "style-src 'unsafe-inline'; connect-src 'self'; img-src data:",
+    "Cache-Control": "no-store",
+}
 DEFAULT_MAX_BODY = 1 << 20
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem} for code in (401, 403, 404, 409, 413, 422, 503)
@@ -325,6 +333,21 @@ def create_app(
             return {"call_id": call_id, "state": "cancelled"}
 
         return await run(build)
+
+    @app.get(
+        "/v1/recommendations",
+        response_model=list[dict[str, Any]],
+        responses=ERRORS,
+        dependencies=[reader],
+    )
+    async def recommendations() -> Any:
+        """The latest dispatches with their explanations, oldest first (the board's feed)."""
+        return list(service.state.recent)
+
+    @app.get("/board", include_in_schema=False)
+    async def board() -> HTMLResponse:
+        """The live board: a page with no data of its own; it reads the API with a key."""
+        return HTMLResponse(BOARD.read_text(encoding="utf-8"), headers=BOARD_HEADERS)
 
     @app.get("/v1/pending", response_model=list[Pending], responses=ERRORS, dependencies=[reader])
     async def pending() -> Any:

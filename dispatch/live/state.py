@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -50,6 +51,8 @@ from dispatch.scenario import Scenario
 from dispatch.sim.prepare import check_sites, scenario_matcher
 
 UNIX_EPOCH = pd.Timestamp(0, unit="s", tz="UTC")
+RECENT = 50
+"""How many of the latest dispatches the service keeps for the live board."""
 
 
 class ConflictError(InputError):
@@ -273,6 +276,8 @@ class LiveState:
         self.events: dict[str, str] = {}  # event_id -> digest of the event as first received
         self.timers: dict[str, float] = {}  # open session timers: id -> due (Unix s)
         self.now_s = -math.inf
+        # The latest dispatches with their explanations, newest last (the live board's feed).
+        self.recent: deque[dict[str, Any]] = deque(maxlen=RECENT)
         # The last shift boundary applied, as its sort key (time, start, team): None before
         # the service starts; at the start every boundary up to then is accounted for.
         self.calendar: tuple[float, bool, str] | None = None
@@ -522,6 +527,7 @@ class LiveState:
                 continue
             view.history.append({**record, "at_s": now})
             if isinstance(decision, Dispatch):
+                self.recent.append({**record, "at_s": now})
                 view.state = "dispatched"
                 view.team_id = decision.team_id
                 if view.recommended is None:
