@@ -622,7 +622,11 @@ class Dispatcher:
             critical = job is not None and job[1]
             for delay in self.tracker.cleared(i, now, critical=critical):
                 out.append(self._timer("wake", None, now + delay))
-        route = self._route(place, self.station[i], now)
+        home = self.station[i]
+        # The cache hit of `_route` without the call: every clear takes this path.
+        route = self._legs.get((place, home, self.travel.band_at(now) if self._banded else 0))
+        if route is None:
+            route = self._route(place, home, now)
         shift_end = self.pending_shift_end[i]
         if shift_end is not None:
             # Finished a call past shift end: drive home on overtime, then off duty.
@@ -745,7 +749,10 @@ class Dispatcher:
             return []
         out: list[Decision] = []
         self._refresh(now)
-        fleet = self.fleet
+        dispatchable = self.fleet.dispatchable
+        # Whether any team is free changes only when one is dispatched here; `count_nonzero` is
+        # a few times cheaper than `ndarray.any` on a fleet-sized column.
+        free = np.count_nonzero(dispatchable) > 0
         for queue in self.queues:
             if not queue:
                 continue
@@ -756,13 +763,14 @@ class Dispatcher:
                 state = call.state
                 if ticket != call.ticket or (state is not QUEUED and state is not WAITING_ANY):
                     continue  # left this place in the queue (timer, cancel) since it was queued
-                if not fleet.dispatchable.any():
+                if not free:
                     kept.append(entry)
                     continue
                 choice = self._best(call, now, specialist_only=state is QUEUED)
                 if choice.row >= 0:
                     self.n_queued -= 1
                     out.append(self._dispatch(call, choice, now, specialist_only=state is QUEUED))
+                    free = np.count_nonzero(dispatchable) > 0
                 else:
                     if choice.wellness:
                         out.append(Held(call.key, choice.wellness))

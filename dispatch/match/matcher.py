@@ -390,12 +390,13 @@ class Matcher:
         available: npt.NDArray[np.bool_] | None = None,
     ) -> ReasonCode:
         """`_reason` from the per-team specialist flags alone."""
-        if not spec.any():
+        # `count_nonzero` rather than `ndarray.any`: a few times cheaper on short columns, and
+        # every call that finds no specialist comes here.
+        if not np.count_nonzero(spec):
             return ReasonCode.INELIGIBLE
-        free = spec & (fleet.dispatchable if available is None else available)
-        if free.any():
+        if np.count_nonzero(spec & (fleet.dispatchable if available is None else available)):
             return ReasonCode.TOO_FAR
-        if (spec & fleet.on_duty).any():
+        if np.count_nonzero(spec & fleet.on_duty):
             return ReasonCode.ALL_BUSY
         return ReasonCode.OFF_SHIFT
 

@@ -252,6 +252,13 @@ class Replay:
         self._to_facility = setup.nearest_facility
         self._banded = self.travel.n_bands > 1
         self._seq = 0
+        # A team is on one call at a time and one arrival is in flight at a time, so what an
+        # event is about is kept here, with callbacks bound once: a `partial` per event cost
+        # more than the rest of the replay's own bookkeeping of a call.
+        self._arriving = -1
+        self._clear_cb = [partial(self._on_clear, i) for i in range(m)]
+        self._job_call = [-1] * m
+        self._job_place = [-1] * m
 
     # -- logging ---------------------------------------------------------------------------
     def _log(self, time_s: float, what: str, call: int = -1, team: int = -1) -> None:
@@ -292,7 +299,7 @@ class Replay:
         if self.log_events:
             for c in np.flatnonzero(self.simulated).tolist():
                 self._log(self.received_s[c], "received", call=c)
-        self._schedule_next_arrival()
+        self._schedule_next_arrival(env.now)
         env.run(until=self.horizon_s)
         self._close()
         return self.rec
@@ -303,6 +310,7 @@ class Replay:
         Teams still on a call at the horizon count their busy time up to it.
         """
         self._apply(self.session.close(self.horizon_s), self.horizon_s)
+        self._clear_cb = []  # they refer back to the replay: dropped, it is freed by refcount
         rec, tally = self.rec, self.session.tally
         rec.team_calls = np.asarray(tally.calls, dtype=np.int64)
         rec.team_busy_s = np.asarray(tally.busy_s, dtype=np.float64)
@@ -363,20 +371,21 @@ class Replay:
                 assert isinstance(d, BreakStarted | BreakEnded | OffDuty)
                 self._log(d.at_s, _TEAM_EVENTS[type(d)], team=self.team_row[d.team_id])
 
-    def _schedule_next_arrival(self) -> None:
+    def _schedule_next_arrival(self, now: float) -> None:
         k = self._next_arrival
         if k < len(self._arrivals):
-            at, c = self._arrivals[k]
+            at, self._arriving = self._arrivals[k]
             self._next_arrival = k + 1
-            self.env.timeout(at - self.env.now).callbacks.append(partial(self._on_ready, c))
+            self.env.timeout(at - now).callbacks.append(self._on_ready)
 
-    # SimPy callbacks: ``partial`` binds what each event is about; the event comes last.
-    def _on_ready(self, c: int, event: simpy.Event) -> None:
+    # SimPy callbacks: what each event is about is in ``_arriving`` and ``_job_*``.
+    def _on_ready(self, event: simpy.Event) -> None:
         now = self.env.now
+        c = self._arriving
         # The arrival chain schedules relative delays, so ``now`` may differ from the planned
         # ready time in the last bits; recording the clock keeps queue_s exactly 0, never < 0.
         self.rec.ready_s[c] = now
-        self._schedule_next_arrival()
+        self._schedule_next_arrival(now)
         decisions = self.session.call_ready(
             c,
             now,
@@ -387,12 +396,14 @@ class Replay:
             zone=self.zone[c],
             call_type=self.call_type[c],
         )
-        first = decisions[0]
-        if len(decisions) == 1 and type(first) is Dispatch and first.wellness is None:
-            # Most calls: a team goes at once, nothing else to record.
-            self._dispatch(c, self.team_row[first.team_id], first.eta_s, now, first.specialist)
-        else:
-            self._apply(decisions, now)
+        if len(decisions) == 1:
+            first = decisions[0]
+            if type(first) is Dispatch:
+                _, team_id, eta_s, specialist, wellness, _ = first
+                if wellness is None:  # most calls: a team goes at once, nothing else to record
+                    self._dispatch(c, self.team_row[team_id], eta_s, now, specialist)
+                    return
+        self._apply(decisions, now)
 
     def _on_timer(self, timer_id: str, event: simpy.Event) -> None:
         now = self.env.now
@@ -447,13 +458,15 @@ class Replay:
             self._log(arrived, "on_scene", call=c, team=i)
             if transport:
                 self._log(clear - self.handoff[c], "at_facility", call=c, team=i)
-        self.env.timeout(clear - now).callbacks.append(partial(self._on_clear, c, i, clear_place))
+        self._job_call[i] = c
+        self._job_place[i] = clear_place
+        self.env.timeout(clear - now).callbacks.append(self._clear_cb[i])
 
-    def _on_clear(self, c: int, i: int, clear_place: int, event: simpy.Event) -> None:
+    def _on_clear(self, i: int, event: simpy.Event) -> None:
         now = self.env.now
         if self.log_events:
-            self._log(now, "cleared", call=c, team=i)
-        decisions = self.session.unit_cleared(self.setup.team_ids[i], now, place=clear_place)
+            self._log(now, "cleared", call=self._job_call[i], team=i)
+        decisions = self.session.unit_cleared(self.setup.team_ids[i], now, place=self._job_place[i])
         if decisions:
             self._apply(decisions, now)
 
