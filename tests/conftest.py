@@ -12,6 +12,9 @@ import pytest
 from dispatch.networks import denver_network
 from dispatch.travel import RoadNetworkTimes, TravelTimes
 
+# Real PostgreSQL servers (tests/pg.py) and a real headless browser (tests/browser.py).
+pytest_plugins = ["pg", "browser"]
+
 
 @dataclass(frozen=True)
 class City:

@@ -11,7 +11,6 @@ from pg import PgServer
 from dispatch.live.audit import replay
 from dispatch.live.store import Store
 
-pytest_plugins = ["pg"]
 T0 = MONDAY_8AM_CHICAGO + 60.0
 
 

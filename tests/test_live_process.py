@@ -21,8 +21,6 @@ from livehelpers import write_scenario
 
 from dispatch.live.store import Store
 
-pytest_plugins = ["pg"]
-
 
 def free_port() -> int:
     with socket.socket() as s:
