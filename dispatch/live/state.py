@@ -432,7 +432,7 @@ class LiveState:
         if self.config.districts is not None:
             zone = self.config.districts.zone_of([call["lat"]], [call["lon"]])[0]
         view = CallView(call, place, risk, critical, zone)
-        inputs_digest = digest([inp, self.session.snapshot()])
+        inputs_digest = digest([inp, self._fleet_inputs()])
         self.calls[call_id] = view
         decisions = self.session.call_ready(
             call_id,
@@ -508,6 +508,25 @@ class LiveState:
         view.state = "cancelled"
         view.history.append({"type": "cancelled", "by": inp.get("by"), "at_s": now})
         return {"decisions": self._decided(decisions, now)}
+
+    def _fleet_inputs(self) -> dict[str, Any]:
+        """What a recommendation is computed from besides the call: the fleet's columns."""
+        fleet = self.session.fleet
+        return {
+            "status": [s.value for s in self.session.status],
+            **{
+                name: getattr(fleet, name).tolist()
+                for name in (
+                    "place",
+                    "on_duty",
+                    "dispatchable",
+                    "recovering_until_s",
+                    "streak",
+                    "recent_utilization",
+                    "load_s",
+                )
+            },
+        }
 
     # -- bookkeeping of decisions --------------------------------------------------------
     def _decided(self, decisions: list[Decision], now: float) -> list[dict[str, Any]]:
