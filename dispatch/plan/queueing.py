@@ -45,8 +45,8 @@ __all__ = [
 
 #: Log-space cut-off for truncating the Erlang A queue-length tail (e^-50 of the largest term).
 _LOG_TAIL = 50.0
-#: Largest queue length the Erlang A tail is summed to.
-_MAX_QUEUE = 20_000_000
+#: Largest queue length the Erlang A tail is summed to (about 40 MB per array).
+_MAX_QUEUE = 5_000_000
 
 
 def _check_load(servers: float, load: float) -> None:
@@ -254,8 +254,13 @@ def erlang_a(
         i = np.arange(1, chunk + 1, dtype=float)
         log_tail = log_busy[-1] + np.concatenate(([0.0], np.cumsum(log_a - np.log(c + i * r))))
         top = max(float(log_busy.max()), float(log_tail.max()))
-        if log_tail[-1] < top - _LOG_TAIL or chunk >= _MAX_QUEUE:
+        if log_tail[-1] < top - _LOG_TAIL:
             break
+        if chunk >= _MAX_QUEUE:
+            raise InputError(
+                f"Erlang A queue too long to sum: {load:g} erlangs on {c} servers with a "
+                f"patience of {patience_s:g} s; use a shorter patience or Erlang C"
+            )
         chunk = min(_MAX_QUEUE, 2 * chunk)
     log_total = float(logsumexp(np.concatenate((log_busy[:-1], log_tail))))
     p_queue = np.exp(log_tail - log_total)  # pi_{c+j}, j = 0..chunk

@@ -81,9 +81,9 @@ def demand_by_hour_of_week(
     weeks
         Length of the observed period in weeks; each hour's count is divided by it. None:
         each hour of the week is divided by how often it occurred from the first call's local
-        midnight to the midnight after the last call (with ``timezone``, in real hours, so
-        the hour skipped when clocks go forward counts once less and the repeated one once
-        more).
+        midnight to the midnight after the last call (for zone-aware times or with
+        ``timezone``, in real hours, so the hour skipped when clocks go forward counts once
+        less and the repeated one once more).
     timezone
         IANA zone of the times; zone-aware times are converted to it, naive ones read in it.
 
@@ -124,21 +124,24 @@ def demand_by_hour_of_week(
     if times.empty:
         raise InputError("an empty log needs weeks to say how long it covers")
     first = times.min().normalize()
-    last = times.max().normalize() + pd.Timedelta(days=1)
-    if timezone is not None:
-        # Real hours between the two local midnights, labelled by their local hour of week.
-        hours = pd.date_range(
-            first.tz_convert("UTC"), last.tz_convert("UTC"), freq="h", inclusive="left"
-        ).tz_convert(timezone)
-        slots = np.asarray(hours.day_of_week * 24 + hours.hour, dtype=np.int64)
-    else:
-        days = pd.date_range(first, last, freq="D", inclusive="left")
-        slots = (np.asarray(days.day_of_week)[:, None] * 24 + np.arange(24)[None, :]).ravel()
-    exposure = np.bincount(slots, minlength=HOURS_PER_WEEK).astype(float)
+    last = times.max().normalize() + pd.DateOffset(days=1)  # a calendar day, 23 to 25 hours
+    days = pd.date_range(first.tz_localize(None), last.tz_localize(None), freq="D")[:-1]
+    exposure = np.bincount(
+        (np.asarray(days.day_of_week)[:, None] * 24 + np.arange(24)[None, :]).ravel(),
+        minlength=HOURS_PER_WEEK,
+    ).astype(float)
     if (exposure == 0).any():
-        raise InputError(
-            f"the log covers {len(np.unique(slots))} of the 168 hours of the week; pass weeks"
-        )
+        covered = int((exposure > 0).sum())
+        raise InputError(f"the log covers {covered} of the 168 hours of the week; pass weeks")
+    if times.dt.tz is not None:
+        # Real hours between the two local midnights, labelled by their local hour of week.
+        hours = pd.date_range(first, last, freq="h", inclusive="left")
+        real = np.bincount(
+            np.asarray(hours.day_of_week * 24 + hours.hour, dtype=np.int64),
+            minlength=HOURS_PER_WEEK,
+        ).astype(float)
+        # An hour that never occurred (the one skipped in a one-week log) had no calls either.
+        exposure = np.where(real > 0, real, exposure)
     return np.asarray(counts / exposure, dtype=float)
 
 
@@ -178,6 +181,8 @@ def service_time_s(
     >>> 3600 < service_time_s(scenario) < 3 * 3600
     True
     """
+    from dispatch.scenario import SyntheticCalls
+
     service = scenario.service
     drive_back = travel_s if transport_travel_s is None else transport_travel_s
     for name, value in (("travel_s", travel_s), ("transport_travel_s", drive_back)):
@@ -199,7 +204,8 @@ def service_time_s(
         else:
             share = service.transport_share
     else:
-        call_type = getattr(calls, "call_type", "")
+        # synthetic calls share one call type; an empty log falls back on the default
+        call_type = calls.call_type if isinstance(calls, SyntheticCalls) else "default"
         on_scene = service.on_scene.get(call_type, default).mean_s
         share = service.transport_share
     return (
