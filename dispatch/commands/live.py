@@ -75,7 +75,25 @@ def serve(
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     typer.echo(f"dispatch serve: {scenario.name} on http://{host}:{port}/v1 (journal: {db})")
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    # httptools' C parser and uvloop's event loop (where there is one): the HTTP layer is most
+    # of what a request costs.
+    import httptools  # noqa: F401
+
+    try:
+        import uvloop  # noqa: F401
+
+        loop = "uvloop"
+    except ImportError:  # no uvloop on Windows
+        loop = "asyncio"
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        loop=loop,
+        http="httptools",
+    )
 
 
 @keys_app.command("create")

@@ -281,6 +281,7 @@ class LiveState:
         # The last shift boundary applied, as its sort key (time, start, team): None before
         # the service starts; at the start every boundary up to then is accounted for.
         self.calendar: tuple[float, bool, str] | None = None
+        self._upcoming: tuple[tuple[float, bool, str], Boundary | None] | None = None
         self.applied = 0
 
     # -- the one entry point -------------------------------------------------------------
@@ -304,24 +305,30 @@ class LiveState:
         return out
 
     # -- what is due ---------------------------------------------------------------------
-    def _boundaries(self, until_s: float) -> list[Boundary]:
-        """Shift boundaries not yet applied, up to ``until_s``, in order."""
+    def _next_boundary(self) -> Boundary | None:
+        """The first shift boundary not yet applied (within a week), or None.
+
+        Found once per applied boundary and kept: every request asks, and finding it reads
+        every team's shifts.
+        """
         if self.calendar is None:
-            return []
-        at = self.calendar[0]
-        return [
-            b
-            for b in self.config.calendar.between(at - 1.0, until_s)
-            if (b.at_s, b.start, b.team_id) > self.calendar
-        ]
+            return None
+        if self._upcoming is None or self._upcoming[0] != self.calendar:
+            at = self.calendar[0]
+            found = [
+                b
+                for b in self.config.calendar.between(at - 1.0, at + 8 * DAY_S)
+                if (b.at_s, b.start, b.team_id) > self.calendar
+            ]
+            self._upcoming = (self.calendar, found[0] if found else None)
+        return self._upcoming[1]
 
     def next_due_s(self) -> float | None:
         """When the next timer or shift boundary is due (Unix s), or None."""
         times = list(self.timers.values())
-        if self.calendar is not None:
-            found = self._boundaries(self.calendar[0] + 8 * DAY_S)
-            if found:
-                times.append(found[0].at_s)
+        boundary = self._next_boundary()
+        if boundary is not None:
+            times.append(boundary.at_s)
         return min(times) if times else None
 
     def due_input(self, now: float) -> dict[str, Any] | None:
@@ -334,9 +341,8 @@ class LiveState:
         for timer_id, at in self.timers.items():
             if at <= now and (best is None or at < best[0]):
                 best = (at, {"kind": "timer", "timer_id": timer_id})
-        found = self._boundaries(now)
-        if found and (best is None or found[0].at_s < best[0]):
-            b = found[0]
+        b = self._next_boundary()
+        if b is not None and b.at_s <= now and (best is None or b.at_s < best[0]):
             shift = {"kind": "shift", "unit_id": b.team_id, "start": b.start, "due": b.at_s}
             best = (b.at_s, shift)
         if best is None:
