@@ -32,6 +32,10 @@ _new_tuple = tuple.__new__
 _INF = float("inf")
 
 
+#: `Fleet.base_scores` plus per-row tiers and specialist flags as lists (`Matcher._base`).
+_Base = tuple[FloatArray, FloatArray, npt.NDArray[np.bool_], list[int], list[bool]]
+
+
 class Choice(NamedTuple):
     """The bare answer of `Matcher.best`, for hot loops.
 
@@ -120,6 +124,9 @@ class Matcher:
         self._labels = {
             risk: [tier.label() for tier in tiers] for risk, tiers in self.rules.tiers.items()
         }
+        # The last fleet `best` saw and its `_Base` by risk, read as one value (threads may
+        # share a matcher across fleets).
+        self._bases: tuple[Fleet | None, dict[RiskLevel, _Base]] = (None, {})
 
     # -- building blocks ---------------------------------------------------------------
     def fleet(self, teams: Sequence[Team] | Fleet) -> Fleet:
@@ -178,10 +185,14 @@ class Matcher:
         """
         if not fleet.team_ids:
             return Choice(-1, float("inf"), -1, False, ReasonCode.INELIGIBLE)
+        tier_of: list[int] | None = None
+        is_specialist: list[bool] | None = None
         if self._tiered:  # the default policy's offsets, without a call through the protocol
-            any_tier, spec_only, specialist = fleet.base_scores(
-                self.rules, risk, self._specialist_lookup[risk]
-            )
+            seen, bases = self._bases
+            base = bases.get(risk) if seen is fleet else None
+            if base is None:
+                base = self._base(fleet, risk)
+            any_tier, spec_only, specialist, tier_of, is_specialist = base
         else:
             any_tier, spec_only, specialist = self.policy.offsets(
                 fleet, risk, zone, call_type, now_s
@@ -227,13 +238,34 @@ class Matcher:
                 self._rescore(place, risk, fleet, specialist_only, zone, call_type, now_s),
                 fleet,
             )
-        if specialist.item(i):  # the usual answer; built as the tuple it is, the cheaper way
+        # The usual answer is a specialist; built as the tuple it is, the cheaper way.
+        if is_specialist is not None and tier_of is not None:
+            if is_specialist[i]:
+                choice: Choice = _new_tuple(Choice, (i, eta_i, tier_of[i], True, None, None))
+                return choice
+        elif specialist.item(i):
             # The offset is tier x TIER_GAP_S plus less than one gap (penalty, district rank).
             tier = int(any_tier.item(i) // TIER_GAP_S)
-            choice: Choice = _new_tuple(Choice, (i, eta_i, tier, True, None, None))
+            choice = _new_tuple(Choice, (i, eta_i, tier, True, None, None))
             return choice
         s = self._rescore(place, risk, fleet, specialist_only, zone, call_type, now_s)
         return Choice(i, eta_i, int(s.tier[i]), False, self._reason(s, fleet))
+
+    def _base(self, fleet: Fleet, risk: RiskLevel) -> _Base:
+        """`Fleet.base_scores` of the default policy for ``risk``, with each row's tier and
+        specialist flag as Python values (list reads are far cheaper than numpy scalar reads),
+        kept for the last fleet asked about."""
+        any_tier, spec_only, specialist = fleet.base_scores(
+            self.rules, risk, self._specialist_lookup[risk]
+        )
+        tier = fleet.tiers(self.rules, risk)[0]
+        base = (any_tier, spec_only, specialist, tier.tolist(), specialist.tolist())
+        seen, bases = self._bases
+        if seen is fleet:
+            bases[risk] = base
+        else:
+            self._bases = (fleet, {risk: base})
+        return base
 
     def _rescore(
         self,

@@ -345,8 +345,7 @@ class Replay:
                     rec.overridden[c] = d.wellness.override is not None
                 self._dispatch(c, self.team_row[d.team_id], d.eta_s, now, d.specialist)
             elif type(d) is Timer:
-                ev = self.env.timeout(d.at_s - now)
-                ev.callbacks.append(partial(self._on_timer, d.timer_id))
+                self.env.timeout(d.at_s - now, d.timer_id).callbacks.append(self._on_timer)
             elif type(d) is Queue or type(d) is Fallback:
                 c = int(d.call_id)
                 rec.reason[c] = REASON_CODE[d.reason]
@@ -378,7 +377,8 @@ class Replay:
             self._next_arrival = k + 1
             self.env.timeout(at - now).callbacks.append(self._on_ready)
 
-    # SimPy callbacks: what each event is about is in ``_arriving`` and ``_job_*``.
+    # SimPy callbacks: what each event is about is in ``_arriving`` and ``_job_*`` (a timer's
+    # id is its event's value).
     def _on_ready(self, event: simpy.Event) -> None:
         now = self.env.now
         c = self._arriving
@@ -405,9 +405,9 @@ class Replay:
                     return
         self._apply(decisions, now)
 
-    def _on_timer(self, timer_id: str, event: simpy.Event) -> None:
+    def _on_timer(self, event: simpy.Event) -> None:
         now = self.env.now
-        self._apply(self.session.timer_due(timer_id, now), now)
+        self._apply(self.session.timer_due(event.value, now), now)
 
     def _pool_response(self, c: int, now: float) -> None:
         rec = self.rec
