@@ -18,6 +18,7 @@ import dispatch.live.web_stack  # noqa: F401  (names the extra when it is missin
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 from collections.abc import Callable
@@ -91,6 +92,10 @@ class LiveService:
         """Load the journal, start the writer and the timer loop; first start begins the day."""
         self._lock = asyncio.Lock()
         await asyncio.to_thread(self.load)
+        # The rebuilt state is long-lived: keep the collector from walking it on every full
+        # collection (those pauses are what a request's tail latency would wait on).
+        gc.collect()
+        gc.freeze()
         self.writer = GroupWriter(self.store)
         if self.state.calendar is None:
             await self.execute(lambda now: self.apply({"kind": "start", "now": now}))
