@@ -8,7 +8,8 @@ at every decision (a subclass, installed in the replay):
 - in every pass over the waiting calls, calls are served in priority-then-age order, and a
   call passed over could not have taken the team a later call got;
 - the fast path (`Matcher.best`) gives the same answer as the full explained decision, under
-  the tiered nearest-first policy and district-first with random districts and run cards;
+  the tiered nearest-first policy and district-first with random districts and run cards, and
+  when one matcher is asked about several fleets in turn;
 - every call ends in exactly one outcome, the one the results record.
 """
 
@@ -24,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from dispatch.dispatcher import Decision, Dispatch, Dispatcher, Fallback, Unserved
 from dispatch.dispatcher.session import _Call
 from dispatch.match import Matcher
+from dispatch.match.fleet import Fleet
 from dispatch.match.matcher import Choice
 from dispatch.match.policy import DistrictFirst, RunCard
 from dispatch.match.rules import default_rules
@@ -272,3 +274,35 @@ def test_session_properties(city: Any, data: st.DataObject) -> None:
         expected = {"dispatch": (SPECIALIST, FALLBACK), "pool": (FALLBACK,)}
         assert rec.outcome[c] in expected.get(ends[0], (NOT_SERVED,))
     assert replay.session.pending() == []
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_fast_path_across_fleets(city: Any, data: st.DataObject) -> None:
+    """One matcher asked about several fleets in turn (it keeps per-row values for the last
+    one) answers each exactly as the full decision does."""
+    matcher = CheckedMatcher(city.travel)
+    n_places = city.travel.n_places
+    fleets = []
+    for _ in range(data.draw(st.integers(2, 3))):
+        m = data.draw(st.integers(1, 6))
+        fleets.append(
+            Fleet(
+                [f"T{k}" for k in range(m)],
+                data.draw(st.lists(st.sampled_from(KINDS), min_size=m, max_size=m)),
+                data.draw(st.lists(st.booleans(), min_size=m, max_size=m)),
+                data.draw(st.lists(st.integers(0, n_places - 1), min_size=m, max_size=m)),
+                on_duty=np.ones(m, dtype=bool),
+                dispatchable=data.draw(st.lists(st.booleans(), min_size=m, max_size=m)),
+            )
+        )
+    for _ in range(12):
+        fleet = fleets[data.draw(st.integers(0, len(fleets) - 1))]
+        matcher.best(
+            data.draw(st.integers(0, n_places - 1)),
+            data.draw(st.sampled_from(list(RiskLevel))),
+            fleet,
+            specialist_only=data.draw(st.booleans()),
+            now_s=0.0,
+            priority=2,
+        )
