@@ -23,10 +23,11 @@ from dispatch.commands import demo as demo_command
 from dispatch.commands import init as init_command
 from dispatch.commands import live as live_commands
 from dispatch.commands import network as network_commands
-from dispatch.commands.plan import plan_app
 from dispatch.commands import report as report_command
 from dispatch.commands import simulate as simulate_command
 from dispatch.commands import sweep as sweep_command
+from dispatch.commands import view as view_command
+from dispatch.commands.plan import plan_app
 from dispatch.errors import DispatchError
 
 DISTRIBUTION = "coresponder-dispatch"
@@ -86,6 +87,7 @@ app.command(name="init")(init_command.init)
 app.command(name="simulate")(simulate_command.simulate)
 app.command(name="sweep")(sweep_command.sweep)
 app.command(name="report")(report_command.report)
+app.command(name="view")(view_command.view)
 app.add_typer(data_commands.app, name="data")
 app.add_typer(network_commands.app, name="network")
 app.command(name="serve")(live_commands.serve)
