@@ -224,6 +224,13 @@ def _moving(data: dict[str, Any]) -> tuple[str, int, int, int]:
     raise AssertionError("no team moves")
 
 
+#: True when nothing (a team marker) lies over the element's centre, so a click reaches it.
+UNCOVERED = (
+    "const r = arguments[0].getBoundingClientRect();"
+    "return document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === arguments[0];"
+)
+
+
 def _set(browser: Any, element_id: str, value: int, event: str) -> None:
     browser.execute_script(
         "const e = document.getElementById(arguments[0]); e.value = String(arguments[1]);"
@@ -263,7 +270,11 @@ def test_the_page_replays_offline(denver: Path, tmp_path: Path, browser: Any) ->
 
     # A click on a call shows its record.
     _set(browser, "time", data["days"]["start"][day + 1] - start - 1, "input")
-    shown = [c for c in browser.find_elements(By.CSS_SELECTOR, "#calls .call") if c.is_displayed()]
+    shown = [
+        c
+        for c in browser.find_elements(By.CSS_SELECTOR, "#calls .call")
+        if c.is_displayed() and browser.execute_script(UNCOVERED, c)
+    ]
     assert shown
     call_id = shown[-1].get_attribute("data-call")
     shown[-1].click()
