@@ -407,7 +407,8 @@ class Replay:
 
     def _on_timer(self, event: simpy.Event) -> None:
         now = self.env.now
-        self._apply(self.session.timer_due(event.value, now), now)
+        # the timeout carries its timer's id
+        self._apply(self.session.timer_due(str(event.value), now), now)
 
     def _pool_response(self, c: int, now: float) -> None:
         rec = self.rec
