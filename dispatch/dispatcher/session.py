@@ -940,18 +940,7 @@ class Dispatcher:
         number = {key: n for n, key in enumerate(order)}
         return {
             "team_ids": list(fleet.team_ids),
-            "fleet": {
-                name: getattr(fleet, name).tolist()
-                for name in (
-                    "place",
-                    "on_duty",
-                    "dispatchable",
-                    "recovering_until_s",
-                    "streak",
-                    "recent_utilization",
-                    "load_s",
-                )
-            },
+            "fleet": self.fleet_columns(),
             "status": [s.value for s in self.status],
             "tally": {name: list(getattr(self.tally, name)) for name in _TALLY},
             "busy_since": list(self.busy_since),
@@ -970,6 +959,10 @@ class Dispatcher:
             "applied": sorted(self.applied),
             "tracker": None if self.tracker is None else self.tracker.snapshot(),
         }
+
+    def fleet_columns(self) -> dict[str, list[Any]]:
+        """The fleet's changing columns as plain lists (`FLEET_COLUMNS`): what decisions read."""
+        return {name: getattr(self.fleet, name).tolist() for name in FLEET_COLUMNS}
 
     def restore(self, state: dict[str, Any]) -> None:
         """Put back a `snapshot`: the session then continues exactly as the one it came from.
@@ -1007,6 +1000,16 @@ class Dispatcher:
 
 
 _TALLY = tuple(f.name for f in fields(TeamTally))
+FLEET_COLUMNS = (
+    "place",
+    "on_duty",
+    "dispatchable",
+    "recovering_until_s",
+    "streak",
+    "recent_utilization",
+    "load_s",
+)
+"""Fleet columns a session changes as it runs (the rest are fixed at construction)."""
 
 
 def status_problem(current: TeamStatus, reported: TeamStatus) -> str | None:

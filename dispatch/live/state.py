@@ -517,21 +517,9 @@ class LiveState:
 
     def _fleet_inputs(self) -> dict[str, Any]:
         """What a recommendation is computed from besides the call: the fleet's columns."""
-        fleet = self.session.fleet
         return {
             "status": [s.value for s in self.session.status],
-            **{
-                name: getattr(fleet, name).tolist()
-                for name in (
-                    "place",
-                    "on_duty",
-                    "dispatchable",
-                    "recovering_until_s",
-                    "streak",
-                    "recent_utilization",
-                    "load_s",
-                )
-            },
+            **self.session.fleet_columns(),
         }
 
     # -- bookkeeping of decisions --------------------------------------------------------
