@@ -13,7 +13,10 @@ Figures:
 - ``no_specialist_reasons.png``: why calls got no specialist team, per variant;
 - ``team_utilization.png``: share of on-duty time teams spent on calls;
 - ``wellness_tradeoff.png`` (sweeps over wellness rules): response time and specialist share
-  against workload evenness and peak utilization, per variant.
+  against workload evenness and peak utilization, per variant;
+- ``map_*.png`` (when the scenario has a ``[map]`` table, or with ``maps=True``): response and
+  specialist share by neighbourhood or hexagonal cell, where no specialist came and why, the
+  stations' reach, and for sweeps what a variant changes; see `dispatch.maps`.
 
 The page also tabulates per-team workload and wellness figures (critical incidents, overtime,
 longest stretch without a break, breaks taken, deferred and missed, wellness overrides).
@@ -667,6 +670,8 @@ def write_report(
     *,
     out: str | Path | None = None,
     scenario: str | Path | None = None,
+    maps: bool | None = None,
+    compare: tuple[int, int] | None = None,
 ) -> Path:
     """Write ``report.html`` (self-contained) and ``figures/*.png`` for a results directory.
 
@@ -677,7 +682,14 @@ def write_report(
     out
         The HTML file; default ``DIRECTORY/report.html``. Figures go to ``figures/`` beside it.
     scenario
-        The scenario file, when a ``simulate`` directory does not record it (for teams on duty).
+        The scenario file, when a ``simulate`` directory does not record it (for teams on duty
+        and maps).
+    maps
+        True: draw maps (on hexagonal cells when the scenario names no areas); False: none;
+        None: when the scenario has a ``[map]`` table. A sweep needs its calls (``--calls``).
+    compare
+        Sweeps: ``(baseline, other)`` variant indices for the difference map; default the
+        first variant and the answer.
 
     Returns
     -------
@@ -760,12 +772,27 @@ def write_report(
                 "against the busiest team's utilization.",
             )
         )
+    from dispatch.maps import map_section
+
+    drawn = map_section(
+        directory,
+        figures_dir,
+        kind=data.kind,
+        summary=data.summary,
+        variants=data.variants,
+        scenario=scenario,
+        maps=maps,
+        compare=compare,
+    )
+    figures.extend(drawn.figures)
     for title, path, caption in figures:
         sections.append(
             f"<h2>{html.escape(title)}</h2><figure><img alt='{html.escape(title)}' "
             f"src='{_data_uri(path)}'><figcaption>{html.escape(caption)} "
             f"({html.escape(path.name)})</figcaption></figure>"
         )
+    if drawn.table:
+        sections.append(drawn.table)
     sections.append(
         "<h2>Team workload and wellness</h2><p class='note'>Per team, means over replications"
         + (" of the first variant" if data.kind == "sweep" else "")
@@ -773,7 +800,7 @@ def write_report(
         "high-priority call sent a team to despite a wellness hold.</p>"
         + _table(wellness_rows(data.teams))
     )
-    notes = "".join(f"<p class='note'>{html.escape(n)}</p>" for n in data.notes)
+    notes = "".join(f"<p class='note'>{html.escape(n)}</p>" for n in [*data.notes, *drawn.notes])
     summary = data.summary
     meta = (
         f"{len(data.variants)} variant(s) x {summary.get('replications')} replication(s), "

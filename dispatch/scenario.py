@@ -173,6 +173,39 @@ class PolicySpec:
 
 
 @dataclass(frozen=True)
+class MapSpec:
+    """How ``dispatch report`` draws the scenario's maps (the ``[map]`` table).
+
+    Attributes
+    ----------
+    areas
+        A GeoJSON FeatureCollection of (Multi)Polygons in WGS84 to aggregate calls on, e.g.
+        neighbourhoods; None bins calls on hexagonal cells instead.
+    area_property
+        The feature property that names an area.
+    hex_size_km
+        Hexagonal cells: distance from a cell's centre to its corners, kilometres.
+    min_calls
+        An area or cell with fewer calls than this per replication (on average) is drawn as
+        "no data", never as a figure made from a handful of calls.
+    attribution
+        Credit for the map data (areas, roads), printed on every map; empty for a default.
+    """
+
+    areas: Path | None = None
+    area_property: str = "name"
+    hex_size_km: float = 0.5
+    min_calls: float = 10.0
+    attribution: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.hex_size_km > 0:
+            raise InputError(f"map.hex_size_km must be > 0, got {self.hex_size_km!r}")
+        if not self.min_calls >= 1:
+            raise InputError(f"map.min_calls must be >= 1, got {self.min_calls!r}")
+
+
+@dataclass(frozen=True)
 class SyntheticCalls:
     """Calls drawn from a non-homogeneous Poisson process when there is no log.
 
@@ -245,6 +278,8 @@ class Scenario:
     intake
         What loading the call log accounted for: input rows, rejected (quarantined) rows,
         rows filtered out by call type, and the quarantine file; reported in the summary.
+    map
+        How the report draws maps (``[map]``); None when the file has no such table.
     """
 
     name: str
@@ -261,6 +296,7 @@ class Scenario:
     volume: float = 1.0
     source: Path | None = None
     intake: Mapping[str, Any] = field(default_factory=dict)
+    map: MapSpec | None = None
 
     def __post_init__(self) -> None:
         where = str(self.source) if self.source else f"scenario {self.name!r}"

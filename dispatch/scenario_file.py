@@ -63,6 +63,7 @@ from dispatch.match.rules import RuleSet, default_rules, load_rules, rules_from_
 from dispatch.match.wellness import wellness_from_dict
 from dispatch.model import MealBreak, RiskLevel, Shift, TeamKind
 from dispatch.scenario import (
+    MapSpec,
     PolicySpec,
     Scenario,
     ServiceSpec,
@@ -401,6 +402,20 @@ class SweepFileSpec(Strict):
         return value
 
 
+class MapFileSpec(Strict):
+    """``[map]``: how ``dispatch report`` draws maps (see `dispatch.scenario.MapSpec`).
+
+    ``areas`` is a GeoJSON of polygons (relative to the file); without it calls are binned on
+    hexagonal cells of ``hex_size_km`` (centre to corner).
+    """
+
+    areas: str | None = None
+    area_property: str = Field(default="name", min_length=1)
+    hex_size_km: float = Field(default=0.5, gt=0)
+    min_calls: float = Field(default=10.0, ge=1)
+    attribution: str = ""
+
+
 class ScenarioFile(Strict):
     """The whole file. ``sweep`` is read by ``dispatch sweep``; simulate ignores it."""
 
@@ -418,6 +433,7 @@ class ScenarioFile(Strict):
     teams: list[TeamGroupSpec] = Field(min_length=1)
     policy: PolicyFileSpec = Field(default_factory=PolicyFileSpec)
     sweep: SweepFileSpec = Field(default_factory=SweepFileSpec)
+    map: MapFileSpec | None = None
 
 
 # -- reading, extends and paths ------------------------------------------------------------
@@ -466,6 +482,9 @@ def _absolute_paths(data: dict[str, Any], base: Path) -> None:
     rules = policy.get("rules") if isinstance(policy, dict) else None
     if isinstance(policy, dict) and isinstance(rules, str) and rules != "default":
         policy["rules"] = str((base / rules).resolve())
+    map_table = data.get("map")
+    if isinstance(map_table, dict) and isinstance(map_table.get("areas"), str):
+        map_table["areas"] = str((base / map_table["areas"]).resolve())
 
 
 def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -555,6 +574,7 @@ def build(spec: ScenarioFile, *, source: Path | None = None) -> Scenario:
             volume=spec.calls.volume,
             source=source,
             intake=intake,
+            map=_map(spec.map, where),
         )
     except InputError as error:
         if error.source:
@@ -637,6 +657,24 @@ def _calls(spec: ScenarioFile, where: str) -> tuple[Any, dict[str, Any]]:
         "quarantine_path": str(log.quarantine_path) if log.quarantine_path else None,
     }
     return log.frame, intake
+
+
+def _map(spec: MapFileSpec | None, where: str) -> MapSpec | None:
+    """The ``[map]`` table; the areas file must exist (it is read when a report draws it)."""
+    if spec is None:
+        return None
+    areas = None
+    if spec.areas is not None:
+        areas = Path(spec.areas)
+        if not areas.is_file():
+            raise InputError(f"map.areas: file not found: {areas}", source=where)
+    return MapSpec(
+        areas=areas,
+        area_property=spec.area_property,
+        hex_size_km=spec.hex_size_km,
+        min_calls=spec.min_calls,
+        attribution=spec.attribution,
+    )
 
 
 def _read_profile(path: str) -> list[float]:
