@@ -570,8 +570,14 @@ def furnish(ax: Any, ctx: MapContext, *, attribution: bool = True) -> None:
         )
 
 
-def draw_sites(ax: Any, ctx: MapContext, *, labels: bool = False) -> list[Any]:
-    """Stations (triangles) and facilities (crosses); their legend handles."""
+def draw_sites(
+    ax: Any, ctx: MapContext, *, labels: bool = False, station_label: str = "station"
+) -> list[Any]:
+    """Stations (triangles) and facilities (crosses); their legend handles.
+
+    ``labels`` writes each site's id beside it; ``station_label`` names the stations in the
+    legend.
+    """
     import matplotlib.patheffects as pe
 
     handles: list[Any] = []
@@ -587,7 +593,7 @@ def draw_sites(ax: Any, ctx: MapContext, *, labels: bool = False) -> list[Any]:
             mew=1.0,
             ls="none",
             zorder=8,
-            label="station",
+            label=station_label,
         )
         handles.append(h)
     if ctx.facilities:
@@ -628,13 +634,15 @@ def draw_network(ax: Any, ctx: MapContext) -> None:
         )
 
 
-def _save(fig: Any, path: Path) -> Path:
+def save_map(fig: Any, path: Path) -> Path:
+    """Write a map figure as PNG (110 dpi, no software tag: reruns are byte-identical); close it."""
     fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})
     _pyplot().close(fig)
     return path
 
 
-def _map_axes(n: int) -> tuple[Any, Any]:
+def map_axes(n: int) -> tuple[Any, Any]:
+    """A figure with ``n`` map panels side by side, and the panels' axes."""
     plt = _pyplot()
     fig, axes = plt.subplots(1, n, figsize=(5.6 * n, 6.0), squeeze=False)
     return fig, list(axes[0])
@@ -645,7 +653,7 @@ def figure_response(ctx: MapContext, figures: AreaFigures, title: str, path: Pat
     from matplotlib.colors import Normalize
 
     plt = _pyplot()
-    fig, axes = _map_axes(2)
+    fig, axes = map_axes(2)
     top = np.nanmax(figures.p90_response_min) if np.isfinite(figures.p90_response_min).any() else 1
     norm = Normalize(vmin=0.0, vmax=float(math.ceil(top / 5.0) * 5.0))
     cmap = plt.get_cmap("viridis_r")
@@ -667,7 +675,7 @@ def figure_response(ctx: MapContext, figures: AreaFigures, title: str, path: Pat
     )
     axes[0].legend(handles=[no_data_handle(figures.min_calls)], **BELOW)
     fig.suptitle(title)
-    return _save(fig, path)
+    return save_map(fig, path)
 
 
 def figure_share(
@@ -677,7 +685,7 @@ def figure_share(
     from matplotlib.colors import Normalize
 
     plt = _pyplot()
-    fig, axes = _map_axes(1)
+    fig, axes = map_axes(1)
     ax = axes[0]
     norm = Normalize(vmin=0.0, vmax=100.0)
     cmap = plt.get_cmap("cividis")
@@ -695,7 +703,7 @@ def figure_share(
     )
     ax.legend(handles=[no_data_handle(figures.min_calls), *handles], **BELOW)
     ax.set_title(title)
-    return _save(fig, path)
+    return save_map(fig, path)
 
 
 @dataclass(frozen=True)
@@ -711,7 +719,7 @@ class Misses:
 
 def figure_reasons(ctx: MapContext, misses: Misses, title: str, path: Path) -> Path:
     """Where calls got the fallback response or none, coloured (and shaped) by reason."""
-    fig, axes = _map_axes(1)
+    fig, axes = map_axes(1)
     ax = axes[0]
     draw_outlines(ax, ctx.areas)
     draw_network(ax, ctx)
@@ -762,7 +770,7 @@ def figure_reasons(ctx: MapContext, misses: Misses, title: str, path: Path) -> P
         title_fontsize=8,
     )
     ax.set_title(title)
-    return _save(fig, path)
+    return save_map(fig, path)
 
 
 @dataclass(frozen=True)
@@ -816,7 +824,7 @@ def figure_sites(
     from matplotlib.lines import Line2D
     from matplotlib.patches import Polygon
 
-    fig, axes = _map_axes(1)
+    fig, axes = map_axes(1)
     ax = axes[0]
     draw_outlines(ax, ctx.areas)
     draw_network(ax, ctx)
@@ -854,17 +862,27 @@ def figure_sites(
         f"(driving up to {budget_s / 60:.1f} min after median call processing and turnout)",
         fontsize=10,
     )
-    return _save(fig, path)
+    return save_map(fig, path)
+
+
+def symmetric_norm(values: FloatArray) -> Any:
+    """A colour norm symmetric about zero over the finite values: no change is the middle,
+    white-ish colour of a diverging scale."""
+    from matplotlib.colors import Normalize
+
+    finite = np.asarray(values, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    top = float(np.max(np.abs(finite))) if len(finite) else 1.0
+    top = max(top, 1e-6)
+    return Normalize(vmin=-top, vmax=top)
 
 
 def figure_difference(
     ctx: MapContext, base: AreaFigures, other: AreaFigures, title: str, path: Path
 ) -> Path:
     """Per area, the other variant minus the base: share within target and median response."""
-    from matplotlib.colors import Normalize
-
     plt = _pyplot()
-    fig, axes = _map_axes(2)
+    fig, axes = map_axes(2)
     share = (other.specialist_share - base.specialist_share) * 100.0
     median = other.median_response_min - base.median_response_min
     present = (base.calls > 0) | (other.calls > 0) if ctx.areas.kind == "hexagons" else None
@@ -873,11 +891,7 @@ def figure_difference(
         (median, "PuOr_r", "change in median response (minutes)"),
     )
     for ax, (values, cmap_name, label) in zip(axes, panels, strict=True):
-        finite = values[np.isfinite(values)]
-        top = float(np.max(np.abs(finite))) if len(finite) else 1.0
-        top = max(top, 1e-6)
-        # Symmetric about zero: no change is the middle, white-ish colour of the scale.
-        norm = Normalize(vmin=-top, vmax=top)
+        norm = symmetric_norm(values)
         cmap = plt.get_cmap(cmap_name)
         draw_areas(ax, ctx.areas, values, cmap=cmap, norm=norm, present=present)
         draw_sites(ax, ctx)
@@ -890,7 +904,78 @@ def figure_difference(
         )
     axes[0].legend(handles=[no_data_handle(base.min_calls)], **BELOW)
     fig.suptitle(title)
-    return _save(fig, path)
+    return save_map(fig, path)
+
+
+def network_lines(travel: RoadNetworkTimes) -> FloatArray:
+    """Every edge of a road network as a segment: shape ``(edges, 2, 2)``, ``(lon, lat)``."""
+    src, dst = network_edges(travel)
+    return np.stack(
+        [
+            np.column_stack([travel.lons[src], travel.lats[src]]),
+            np.column_stack([travel.lons[dst], travel.lats[dst]]),
+        ],
+        axis=1,
+    )
+
+
+def scenario_areas(scenario: Scenario, lats: FloatArray, lons: FloatArray) -> Areas:
+    """The areas the scenario's ``[map]`` table names, else hexagonal cells over the places.
+
+    Parameters
+    ----------
+    scenario
+        Its ``map`` spec: ``areas`` and ``area_property``, or ``hex_size_km``.
+    lats, lons
+        The places to be counted (WGS84 degrees; NaN for unknown): hexagonal cells are made
+        where they lie.
+    """
+    spec = scenario.map
+    if spec is not None and spec.areas is not None:
+        return Areas.from_geojson(spec.areas, spec.area_property)
+    size = spec.hex_size_km if spec is not None else HEX_SIZE_KM
+    lat = np.asarray(lats, dtype=float)
+    lon = np.asarray(lons, dtype=float)
+    known = np.isfinite(lat) & np.isfinite(lon)
+    return hex_areas(lat[known], lon[known], size)
+
+
+def map_context(
+    scenario: Scenario,
+    areas: Areas,
+    *,
+    stations: Sequence[tuple[str, float, float]] = (),
+    facilities: Sequence[tuple[str, float, float]] = (),
+    lats: FloatArray | None = None,
+    lons: FloatArray | None = None,
+) -> MapContext:
+    """The `MapContext` of the scenario's maps: the areas, these sites, its road network (when
+    it has one) and its credits, on an extent that holds them all.
+
+    ``lats``/``lons`` (places shown on the maps, NaN for unknown) widen the extent when the
+    areas are hexagonal cells (which hold only some of them) or there are none.
+    """
+    from dispatch.travel import RoadNetworkTimes
+
+    travel = scenario.travel
+    lines = network_lines(travel) if isinstance(travel, RoadNetworkTimes) else None
+    points = [(la, lo) for _, la, lo in (*stations, *facilities)]
+    if lines is not None:
+        points += [(float(lines[..., 1].min()), float(lines[..., 0].min()))]
+        points += [(float(lines[..., 1].max()), float(lines[..., 0].max()))]
+    if lats is not None and lons is not None and (areas.kind == "hexagons" or not len(areas)):
+        known = np.isfinite(lats) & np.isfinite(lons)
+        if known.any():
+            points += [(float(lats[known].min()), float(lons[known].min()))]
+            points += [(float(lats[known].max()), float(lons[known].max()))]
+    return MapContext(
+        areas=areas,
+        extent=map_extent(points, areas),
+        stations=stations,
+        facilities=facilities,
+        attribution=attribution(scenario),
+        lines=lines,
+    )
 
 
 # -- the report's map section ----------------------------------------------------------------
@@ -903,7 +988,9 @@ class MapSection:
     table: str = ""
 
 
-def _attribution(scenario: Scenario) -> str:
+def attribution(scenario: Scenario) -> str:
+    """Credits for the scenario's map data: the ``[map]`` attribution (else the areas file's
+    name) and OpenStreetMap's on a road network."""
     from dispatch.travel import RoadNetworkTimes
 
     spec = scenario.map
@@ -917,7 +1004,11 @@ def _attribution(scenario: Scenario) -> str:
     return "; ".join(parts)
 
 
-def _extent(points: list[tuple[float, float]], areas: Areas) -> tuple[float, float, float, float]:
+def map_extent(
+    points: Sequence[tuple[float, float]], areas: Areas
+) -> tuple[float, float, float, float]:
+    """``(lon_min, lat_min, lon_max, lat_max)`` holding the areas and ``(lat, lon)`` points,
+    with a margin of 4 % (at least 0.002 degrees) on every side."""
     lon0, lat0, lon1, lat1 = (
         areas.bounds() if len(areas) else (math.inf, math.inf, -math.inf, -math.inf)
     )
@@ -1105,45 +1196,12 @@ def map_section(
         la, lo = call_locations(own, calls.iloc[rows])
         lat[rows], lon[rows] = la, lo
     min_calls = spec.min_calls if spec is not None else MIN_CALLS
-    if spec is not None and spec.areas is not None:
-        areas = Areas.from_geojson(spec.areas, spec.area_property)
-    else:
-        size = spec.hex_size_km if spec is not None else HEX_SIZE_KM
-        known = np.isfinite(lat)
-        areas = hex_areas(lat[known], lon[known], size)
+    areas = scenario_areas(base, lat, lon)
     area = locate_calls(areas, lat, lon)
     sites = [(s.site_id, s.lat, s.lon) for s in base.stations]
     facilities = [(f.site_id, f.lat, f.lon) for f in base.facilities]
-    from dispatch.travel import RoadNetworkTimes
-
-    lines = None
-    if isinstance(base.travel, RoadNetworkTimes):
-        src, dst = network_edges(base.travel)
-        t = base.travel
-        lines = np.stack(
-            [
-                np.column_stack([t.lons[src], t.lats[src]]),
-                np.column_stack([t.lons[dst], t.lats[dst]]),
-            ],
-            axis=1,
-        )
-    points = [(la, lo) for _, la, lo in (*sites, *facilities)]
-    if lines is not None:
-        points += [(float(lines[..., 1].min()), float(lines[..., 0].min()))]
-        points += [(float(lines[..., 1].max()), float(lines[..., 0].max()))]
-    if areas.kind == "hexagons" or not len(areas):
-        known = np.isfinite(lat)
-        if known.any():
-            points += [(float(lat[known].min()), float(lon[known].min()))]
-            points += [(float(lat[known].max()), float(lon[known].max()))]
-    ctx = MapContext(
-        areas=areas,
-        extent=_extent(points, areas),
-        stations=sites,
-        facilities=facilities,
-        attribution=_attribution(base),
-        lines=lines,
-    )
+    ctx = map_context(base, areas, stations=sites, facilities=facilities, lats=lat, lons=lon)
+    lines = ctx.lines
 
     def figures_of(k: int) -> AreaFigures:
         rows = variant_col == k

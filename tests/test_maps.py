@@ -188,7 +188,7 @@ def test_no_data_is_drawn_grey_and_hatched_and_named_in_the_legend(
     )
     ctx = maps.MapContext(areas=areas, extent=(-90.205, 38.595, -90.175, 38.615))
     seen: dict[str, Any] = {}
-    real_save = maps._save
+    real_save = maps.save_map
 
     def keep(fig: Any, path: Path) -> Path:
         ax = fig.axes[0]
@@ -197,7 +197,7 @@ def test_no_data_is_drawn_grey_and_hatched_and_named_in_the_legend(
         seen["hatches"] = [c.get_hatch() for c in ax.collections]
         return real_save(fig, path)
 
-    monkeypatch.setattr(maps, "_save", keep)
+    monkeypatch.setattr(maps, "save_map", keep)
     maps.figure_share(ctx, figures, 20.0, "share", tmp_path / "share.png")
     assert any(text.startswith(NO_DATA) for text in seen["legend"])
     from matplotlib.colors import to_rgba
