@@ -23,7 +23,10 @@ from dispatch.commands import demo as demo_command
 from dispatch.commands import init as init_command
 from dispatch.commands import live as live_commands
 from dispatch.commands import network as network_commands
-from dispatch.commands import plan_posts  # noqa: F401  (registers `dispatch plan posts`)
+from dispatch.commands import (
+    plan_posts,  # noqa: F401  (registers `dispatch plan posts`)
+    plan_staffing,  # noqa: F401  (registers `dispatch plan staffing`)
+)
 from dispatch.commands import report as report_command
 from dispatch.commands import simulate as simulate_command
 from dispatch.commands import sweep as sweep_command

@@ -26,7 +26,6 @@ Matplotlib (Agg backend) is imported inside the functions that draw.
 
 from __future__ import annotations
 
-import base64
 import html
 import json
 import math
@@ -37,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dispatch.errors import DispatchError
+from dispatch.figures import PAGE_CSS, figure_html, html_table, pyplot, save_png
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -250,15 +250,6 @@ def _hour_of_week_demand(calls: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 # -- figures -------------------------------------------------------------------------------
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def _shown(variants: list[dict[str, Any]], keep: int | None = None) -> list[dict[str, Any]]:
     """At most MAX_LINES variants, evenly spread, always with the first, last and ``keep``."""
     if len(variants) <= MAX_LINES:
@@ -285,15 +276,9 @@ def _last(key: str) -> str:
     return ".".join(parts[-2:]) if len(parts) > 1 else key
 
 
-def _save(fig: Any, path: Path) -> Path:
-    fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})
-    _pyplot().close(fig)
-    return path
-
-
 def figure_response_times(data: ReportData, path: Path) -> Path:
     """Share of calls reached within t minutes (all responses, specialist or fallback)."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(8, 4.6))
     keys = data.summary.get("varied", [])
     answer = (data.summary.get("target") or {}).get("answer")
@@ -323,7 +308,7 @@ def figure_response_times(data: ReportData, path: Path) -> Path:
     ax.grid(alpha=0.3)
     if len(shown) > 1 or keys:
         ax.legend(fontsize=8, loc="lower right", title=_keys_title(keys) or None)
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def _staffing_axis(variants: list[dict[str, Any]]) -> tuple[np.ndarray, str, list[str] | None]:
@@ -338,7 +323,7 @@ def _staffing_axis(variants: list[dict[str, Any]]) -> tuple[np.ndarray, str, lis
 
 def figure_staffing_curve(data: ReportData, path: Path) -> Path:
     """The target share and the mean response against staffing, with 95% interval bands."""
-    plt = _pyplot()
+    plt = pyplot()
     from dispatch.sweep import TARGET_METRIC
 
     target = data.summary.get("target") or {}
@@ -377,7 +362,7 @@ def figure_staffing_curve(data: ReportData, path: Path) -> Path:
     bottom.set_xlabel(xlabel)
     if ticks is not None:
         bottom.set_xticks(x, ticks)
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def _num(value: Any) -> float:
@@ -386,7 +371,7 @@ def _num(value: Any) -> float:
 
 def figure_demand_duty(data: ReportData, path: Path) -> Path:
     """Calls per hour by hour of week (bars) against teams on duty (lines)."""
-    plt = _pyplot()
+    plt = pyplot()
     assert data.duty is not None
     fig, ax = plt.subplots(figsize=(10, 4.2))
     first = data.duty[data.duty["variant"] == data.variants[0]["variant"]]
@@ -429,12 +414,12 @@ def figure_demand_duty(data: ReportData, path: Path) -> Path:
     labels += [line.get_label() for line in lines]
     ax.legend(handles, labels, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=2)
     ax.set_title("Demand by hour of the week against teams on duty")
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def figure_reasons(data: ReportData, path: Path) -> Path:
     """Share of calls with no specialist team, by reason, per variant (stacked bars)."""
-    plt = _pyplot()
+    plt = pyplot()
     keys = data.summary.get("varied", [])
     shown = data.variants
     fig, ax = plt.subplots(figsize=(8, 1.2 + 0.38 * len(shown)))
@@ -456,12 +441,12 @@ def figure_reasons(data: ReportData, path: Path) -> Path:
     ax.set_title("Why calls got no specialist team")
     ax.legend(fontsize=8, loc="lower right", ncols=4)
     ax.grid(axis="x", alpha=0.3)
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def figure_utilization(data: ReportData, path: Path) -> Path:
     """Per team, share of on-duty time spent on calls (mean over replications)."""
-    plt = _pyplot()
+    plt = pyplot()
     per_team = (
         data.teams.groupby(["variant", "team_id"], sort=True)["utilization"].mean().reset_index()
     )
@@ -487,7 +472,7 @@ def figure_utilization(data: ReportData, path: Path) -> Path:
         ax.set_xlabel("% of on-duty time on calls, per team (mean over replications)")
     ax.set_title("Team utilization")
     ax.grid(axis="x", alpha=0.3)
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 WELLNESS_COLUMNS = (
@@ -560,7 +545,7 @@ def wellness_label(variant: dict[str, Any], keys: list[str]) -> str:
 
 def figure_tradeoff(data: ReportData, path: Path) -> Path:
     """What each variant's wellness rules cost (response, specialist share) and buy (workload)."""
-    plt = _pyplot()
+    plt = pyplot()
     keys = [str(k) for k in data.summary.get("varied", [])]
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     panels = (
@@ -615,34 +600,10 @@ def figure_tradeoff(data: ReportData, path: Path) -> Path:
         ax.grid(alpha=0.3)
     fig.suptitle("Wellness rules: cost in response against gain in workload (95% intervals)")
     fig.tight_layout()
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 # -- the page ------------------------------------------------------------------------------
-CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto;
-       max-width: 64rem; color: #1d1d1d; line-height: 1.45; padding: 0 1rem; }
-h1 { font-size: 1.5rem; } h2 { font-size: 1.15rem; margin-top: 2rem; }
-table { border-collapse: collapse; font-size: 0.85rem; margin: 0.5rem 0; }
-th, td { border-bottom: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
-tr.meets td { background: #eef6ee; } tr.answer td { background: #d6ecd6; font-weight: 600; }
-.answer-box { background: #f4f7fa; border-left: 4px solid #1f5f8b; padding: 0.6rem 1rem;
-              white-space: pre-wrap; }
-.note { color: #6a6a6a; font-size: 0.85rem; }
-figure { margin: 1.2rem 0; } img { max-width: 100%; height: auto; }
-figcaption { color: #555; font-size: 0.85rem; }
-"""
-
-
-def _table(rows: list[list[str]], classes: list[str] | None = None) -> str:
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in rows[0])
-    body = []
-    for i, row in enumerate(rows[1:]):
-        cls = f' class="{classes[i]}"' if classes and classes[i] else ""
-        cells = "".join(f"<td>{html.escape(c)}</td>" for c in row)
-        body.append(f"<tr{cls}>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
 def _headline_rows(summary: dict[str, Any]) -> list[list[str]]:
@@ -659,10 +620,6 @@ def _headline_rows(summary: dict[str, Any]) -> list[list[str]]:
         interval = f"{lo * k:.{d}f} to {hi * k:.{d}f}" if lo is not None and hi is not None else "-"
         rows.append([label, f"{entry['mean'] * k:.{d}f} {unit}".rstrip(), interval])
     return rows
-
-
-def _data_uri(path: Path) -> str:
-    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
 def write_report(
@@ -717,10 +674,10 @@ def write_report(
         sections.append(
             "<h2>Variants</h2><p class='note'>Means across replications, 95% confidence "
             "intervals in brackets; common random numbers across variants.</p>"
-            + _table(rows, classes)
+            + html_table(rows, classes)
         )
     else:
-        sections.append("<h2>Headline figures</h2>" + _table(_headline_rows(data.summary)))
+        sections.append("<h2>Headline figures</h2>" + html_table(_headline_rows(data.summary)))
 
     figures: list[tuple[str, Path, str]] = [
         (
@@ -785,12 +742,7 @@ def write_report(
         compare=compare,
     )
     figures.extend(drawn.figures)
-    for title, path, caption in figures:
-        sections.append(
-            f"<h2>{html.escape(title)}</h2><figure><img alt='{html.escape(title)}' "
-            f"src='{_data_uri(path)}'><figcaption>{html.escape(caption)} "
-            f"({html.escape(path.name)})</figcaption></figure>"
-        )
+    sections.extend(figure_html(title, path, caption) for title, path, caption in figures)
     if drawn.table:
         sections.append(drawn.table)
     sections.append(
@@ -798,7 +750,7 @@ def write_report(
         + (" of the first variant" if data.kind == "sweep" else "")
         + ". A stretch ends at an idle gap of a break's length; overrides are calls a "
         "high-priority call sent a team to despite a wellness hold.</p>"
-        + _table(wellness_rows(data.teams))
+        + html_table(wellness_rows(data.teams))
     )
     notes = "".join(f"<p class='note'>{html.escape(n)}</p>" for n in [*data.notes, *drawn.notes])
     summary = data.summary
@@ -808,7 +760,7 @@ def write_report(
     )
     page = (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{html.escape(data.title)}</title><style>{CSS}</style></head><body>"
+        f"<title>{html.escape(data.title)}</title><style>{PAGE_CSS}</style></head><body>"
         f"<h1>{html.escape(data.title)}</h1><p class='note'>{html.escape(meta)}</p>"
         f"{notes}{''.join(sections)}</body></html>\n"
     )

@@ -280,6 +280,7 @@ def schedule_shifts(
     time_limit_s: float = 60.0,
     workers: int = 0,
     seed: int = 0,
+    deterministic: bool = False,
 ) -> Schedule:
     """The schedule with the fewest team-hours that covers ``required`` in every hour.
 
@@ -297,6 +298,10 @@ def schedule_shifts(
         CP-SAT search workers; 0 lets the solver choose.
     seed
         CP-SAT's random seed.
+    deterministic
+        Same inputs, same schedule: the limit is CP-SAT's deterministic time (work units of
+        about a second each, not wall time) and its workers interleave in a fixed order. Slower
+        per second of limit; what a plan that is replayed and compared needs.
 
     Returns
     -------
@@ -378,10 +383,16 @@ def schedule_shifts(
     model.minimize(sum(var * n for var, (_, n, _) in zip(y, types, strict=True)))
 
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = float(time_limit_s)
     solver.parameters.random_seed = int(seed)
     if workers:
         solver.parameters.num_workers = int(workers)
+    if deterministic:
+        solver.parameters.max_deterministic_time = float(time_limit_s)
+        solver.parameters.interleave_search = True
+        if not workers:
+            solver.parameters.num_workers = 4
+    else:
+        solver.parameters.max_time_in_seconds = float(time_limit_s)
     began = time.perf_counter()
     # status_name() without an argument fails in ortools 9.15: name the status solve returns.
     status = solver.status_name(solver.solve(model))
