@@ -8,6 +8,7 @@ figures are also written to ``figures/`` beside the page.
 from __future__ import annotations
 
 import html
+from collections.abc import Hashable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -126,7 +127,7 @@ def _pct(value: float | None) -> str:
     return "-" if value is None or np.isnan(value) else f"{100 * value:.1f} %"
 
 
-def _check_cell(row: dict[str, Any]) -> str:
+def _check_cell(row: Mapping[Hashable, Any]) -> str:
     """The new-seed check of one iteration: its lower bound and verdict, or "-"."""
     if np.isnan(row["check_share"]):
         return "-"
