@@ -19,8 +19,11 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+# Imported now, not on demand: the function shares its module's name, and importing the module
+# later would rebind `dispatch.plan.hypercube` to the module.
+from dispatch.plan.hypercube import HypercubeResult, hypercube
+
 if TYPE_CHECKING:
-    from dispatch.plan.hypercube import HypercubeResult, hypercube
     from dispatch.plan.posts import PostsPlan, plan_posts, verify_plan
     from dispatch.plan.queueing import (
         ErlangA,
@@ -44,8 +47,6 @@ if TYPE_CHECKING:
 
 #: Public name -> the module that defines it.
 _HOMES = {
-    "HypercubeResult": "hypercube",
-    "hypercube": "hypercube",
     "PostsPlan": "posts",
     "plan_posts": "posts",
     "verify_plan": "posts",
