@@ -34,7 +34,7 @@ from __future__ import annotations
 import html
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -43,6 +43,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dispatch.errors import InputError
+from dispatch.figures import pyplot, save_png
 from dispatch.travel import EARTH_RADIUS_M
 
 if TYPE_CHECKING:
@@ -401,15 +402,6 @@ def network_edges(travel: RoadNetworkTimes) -> tuple[IntArray, IntArray]:
 
 
 # -- drawing ---------------------------------------------------------------------------------
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 @dataclass(frozen=True)
 class MapContext:
     """What every map of one report shares: areas, extent, sites, network and credits."""
@@ -489,15 +481,15 @@ def draw_outlines(ax: Any, areas: Areas) -> None:
     )
 
 
-def no_data_handle(min_calls: float) -> Any:
-    """The legend entry for areas without a figure."""
+def no_data_handle(min_calls: float, *, per: str = "calls a replication") -> Any:
+    """The legend entry for areas without a figure: fewer than ``min_calls`` ``per``."""
     from matplotlib.patches import Patch
 
     return Patch(
         facecolor=NO_DATA_FACE,
         edgecolor=NO_DATA_EDGE,
         hatch="////",
-        label=f"{NO_DATA} (fewer than {min_calls:g} calls a replication)",
+        label=f"{NO_DATA} (fewer than {min_calls:g} {per})",
     )
 
 
@@ -556,10 +548,17 @@ def furnish(ax: Any, ctx: MapContext, *, attribution: bool = True) -> None:
     if attribution and ctx.attribution:
         import textwrap
 
+        # The map's width on the page once its aspect is kept (a tall city is a narrow map):
+        # the credits are wrapped to half of it, clear of the scale bar on the left.
+        box = ax.get_position()
+        box_w = box.width * ax.figure.get_figwidth()
+        box_h = box.height * ax.figure.get_figheight()
+        ratio = width_km / max((lat1 - lat0) * KM_PER_DEGREE, 1e-9)
+        width_in = min(box_w, box_h * ratio)
         ax.text(
             0.995,
             0.005,
-            "\n".join(textwrap.wrap(ctx.attribution, 60)),
+            "\n".join(textwrap.wrap(ctx.attribution, max(24, min(60, int(width_in * 10))))),
             transform=ax.transAxes,
             ha="right",
             va="bottom",
@@ -635,16 +634,24 @@ def draw_network(ax: Any, ctx: MapContext) -> None:
 
 
 def save_map(fig: Any, path: Path) -> Path:
-    """Write a map figure as PNG (110 dpi, no software tag: reruns are byte-identical); close it."""
-    fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})
-    _pyplot().close(fig)
-    return path
+    """Write a map figure as PNG (`dispatch.figures.save_png`) and close it."""
+    return save_png(fig, path)
 
 
-def map_axes(n: int) -> tuple[Any, Any]:
-    """A figure with ``n`` map panels side by side, and the panels' axes."""
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, n, figsize=(5.6 * n, 6.0), squeeze=False)
+def map_axes(n: int, ctx: MapContext | None = None, *, colorbars: int = 0) -> tuple[Any, Any]:
+    """A figure with ``n`` map panels side by side, and the panels' axes.
+
+    With ``ctx`` each panel is as wide as its map needs at 6 inches high (a tall city gets
+    narrow panels, not wide white margins), between 3.2 and 5.6 inches, plus room for
+    ``colorbars`` vertical colour bars.
+    """
+    plt = pyplot()
+    width = 5.6
+    if ctx is not None:
+        lon0, lat0, lon1, lat1 = ctx.extent
+        ratio = (lon1 - lon0) * math.cos(math.radians(ctx.lat0)) / max(lat1 - lat0, 1e-9)
+        width = min(5.6, max(3.2, 5.4 * ratio + 0.6))
+    fig, axes = plt.subplots(1, n, figsize=(width * n + 1.0 * colorbars, 6.0), squeeze=False)
     return fig, list(axes[0])
 
 
@@ -652,8 +659,8 @@ def figure_response(ctx: MapContext, figures: AreaFigures, title: str, path: Pat
     """Median and 90th-percentile response per area on one colour scale (minutes)."""
     from matplotlib.colors import Normalize
 
-    plt = _pyplot()
-    fig, axes = map_axes(2)
+    plt = pyplot()
+    fig, axes = map_axes(2, ctx, colorbars=1)
     top = np.nanmax(figures.p90_response_min) if np.isfinite(figures.p90_response_min).any() else 1
     norm = Normalize(vmin=0.0, vmax=float(math.ceil(top / 5.0) * 5.0))
     cmap = plt.get_cmap("viridis_r")
@@ -684,8 +691,8 @@ def figure_share(
     """Share of calls reached by a specialist within the target, per area (percent)."""
     from matplotlib.colors import Normalize
 
-    plt = _pyplot()
-    fig, axes = map_axes(1)
+    plt = pyplot()
+    fig, axes = map_axes(1, ctx, colorbars=1)
     ax = axes[0]
     norm = Normalize(vmin=0.0, vmax=100.0)
     cmap = plt.get_cmap("cividis")
@@ -719,7 +726,7 @@ class Misses:
 
 def figure_reasons(ctx: MapContext, misses: Misses, title: str, path: Path) -> Path:
     """Where calls got the fallback response or none, coloured (and shaped) by reason."""
-    fig, axes = map_axes(1)
+    fig, axes = map_axes(1, ctx)
     ax = axes[0]
     draw_outlines(ax, ctx.areas)
     draw_network(ax, ctx)
@@ -824,7 +831,7 @@ def figure_sites(
     from matplotlib.lines import Line2D
     from matplotlib.patches import Polygon
 
-    fig, axes = map_axes(1)
+    fig, axes = map_axes(1, ctx)
     ax = axes[0]
     draw_outlines(ax, ctx.areas)
     draw_network(ax, ctx)
@@ -878,11 +885,22 @@ def symmetric_norm(values: FloatArray) -> Any:
 
 
 def figure_difference(
-    ctx: MapContext, base: AreaFigures, other: AreaFigures, title: str, path: Path
+    ctx: MapContext,
+    base: AreaFigures,
+    other: AreaFigures,
+    title: str,
+    path: Path,
+    *,
+    sites: Callable[[Any], list[Any]] | None = None,
 ) -> Path:
-    """Per area, the other variant minus the base: share within target and median response."""
-    plt = _pyplot()
-    fig, axes = map_axes(2)
+    """Per area, the other variant minus the base: share within target and median response.
+
+    ``sites`` draws the sites on a panel and returns their legend handles (default: the
+    context's stations and facilities, `draw_sites`).
+    """
+    plt = pyplot()
+    handles: list[Any] = []
+    fig, axes = map_axes(2, ctx, colorbars=2)
     share = (other.specialist_share - base.specialist_share) * 100.0
     median = other.median_response_min - base.median_response_min
     present = (base.calls > 0) | (other.calls > 0) if ctx.areas.kind == "hexagons" else None
@@ -894,7 +912,7 @@ def figure_difference(
         norm = symmetric_norm(values)
         cmap = plt.get_cmap(cmap_name)
         draw_areas(ax, ctx.areas, values, cmap=cmap, norm=norm, present=present)
-        draw_sites(ax, ctx)
+        handles = draw_sites(ax, ctx) if sites is None else sites(ax)
         furnish(ax, ctx)
         fig.colorbar(
             plt.cm.ScalarMappable(norm=norm, cmap=cmap),
@@ -902,7 +920,8 @@ def figure_difference(
             shrink=0.7,
             label=label + "\npurple: better, orange: worse",
         )
-    axes[0].legend(handles=[no_data_handle(base.min_calls)], **BELOW)
+    legend = [no_data_handle(base.min_calls)] + (handles if sites is not None else [])
+    axes[0].legend(handles=legend, **{**BELOW, "ncols": min(len(legend), 3)})
     fig.suptitle(title)
     return save_map(fig, path)
 

@@ -103,7 +103,8 @@ def test_plan_posts_end_to_end(folder: Path, capsys: pytest.CaptureFixture[str])
     for name in ("posts_scenario.toml", "posts.csv", "siting.json", "comparison.csv"):
         assert (out / name).is_file()
     report = (out / "posts.html").read_text(encoding="utf-8")
-    assert report.count("data:image/png;base64,") == 3  # map, reached, response: embedded
+    # two maps, the reached curve, the replay's change map and the response times: embedded
+    assert report.count("data:image/png;base64,") == 5
     assert "OpenStreetMap" not in report  # straight-line travel: no map data to credit
     summary = json.loads((out / "siting.json").read_text())
     # Three clusters, three posts: one at each (hq stands for the middle one).

@@ -69,21 +69,27 @@ def posts(
     ] = True,
 ) -> None:
     """Choose K posts among candidate sites and verify them by simulation against today's."""
+    import numpy as np
+
     import dispatch
+    from dispatch.maps import Areas, travel_budget_s
     from dispatch.plan.posts import (
         plan_posts,
         posts_table,
+        reached_within,
         read_candidates,
         verify_plan,
         write_plan_scenario,
     )
     from dispatch.plan.posts_report import write_posts_report
-    from dispatch.scenario_file import read_raw
 
     if objective not in ("p-median", "mclp"):
         raise InputError(f"--objective must be p-median or mclp, got {objective!r}")
     loaded = dispatch.load_scenario(scenario)
     cands = read_candidates(candidates)
+    if loaded.map is not None and loaded.map.areas is not None:
+        # The report's maps read the areas last: a bad file fails now, not after the solve.
+        Areas.from_geojson(loaded.map.areas, loaded.map.area_property)
     plan = plan_posts(
         loaded,
         cands,
@@ -96,6 +102,12 @@ def posts(
         time_limit_s=time_limit_s,
     )
     s = plan.siting
+    target = loaded.policy.target_response_min
+    if cover_min is not None:
+        within_min, within_note = cover_min, "--cover-min"
+    else:
+        within_min = travel_budget_s(loaded, target) / 60.0
+        within_note = f"the {target:g} min target less the median call processing and turnout"
     name = f"{loaded.name} (posts: {objective}, k = {k})"
     plan_path = write_plan_scenario(scenario, plan, out, name=name)
     posts_table(plan).to_csv(out / "posts.csv", index=False)
@@ -121,19 +133,26 @@ def posts(
         table = verification.table()
         table.to_csv(out / "comparison.csv", index=False)
         summary["comparison"] = table.to_dict("records")
+    summary["reached_within_min"] = within_min
+    for key, cost in (("reached_today", plan.today_cost), ("reached_plan", plan.cost[:, s.sites])):
+        summary[key] = float(reached_within(cost, plan.demand.weight, np.array([within_min]))[0])
     (out / "siting.json").write_text(json.dumps(summary, indent=2, default=float) + "\n")
-    network = read_raw(scenario).get("network", {})
     report = write_posts_report(
         plan,
         verification,
         out,
+        scenario=loaded,
         title=name,
         command="dispatch " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
-        osm=network.get("kind") == "graph",
-        threshold_min=cover_min if cover_min is not None else loaded.policy.target_response_min,
+        within_min=within_min,
+        within_note=within_note,
     )
     state = "optimal" if s.optimal else f"time limit, gap {100 * s.gap:.2f} %"
     typer.echo(f"posts ({state}, {s.solve_s:.1f} s): {', '.join(plan.post_ids)}")
+    typer.echo(
+        f"  calls within {within_min:.1f} min of travel of the nearest site: today "
+        f"{100 * summary['reached_today']:.1f} %, plan {100 * summary['reached_plan']:.1f} %"
+    )
     if verification is not None:
         for row in verification.table().to_dict("records"):
             scale, unit = (100.0, " %") if row["unit"] == "share" else (1.0, " min")

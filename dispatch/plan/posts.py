@@ -204,6 +204,10 @@ class Demand:
         Length of the period the calls cover, days (for capacities per day).
     cell_m
         Side of the pooling cells, metres (0: every place its own point).
+    source_lat, source_lon, source_weight, source_point
+        Where the demand comes from: per call of the log (per location of a synthetic
+        generator), its place as given (degrees), its weight (calls) and the index of the
+        demand point it is pooled into. Maps count calls in the areas they lie in with these.
     """
 
     places: IntArray
@@ -212,6 +216,10 @@ class Demand:
     weight: FloatArray
     days: float
     cell_m: float
+    source_lat: FloatArray = field(default_factory=lambda: np.empty(0))
+    source_lon: FloatArray = field(default_factory=lambda: np.empty(0))
+    source_weight: FloatArray = field(default_factory=lambda: np.empty(0))
+    source_point: IntArray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
 
     @property
     def calls(self) -> float:
@@ -249,6 +257,8 @@ def aggregate_demand(scenario: Scenario, *, cell_m: float = 500.0) -> Demand:
         days = max(1.0, (received.max() - received.min()).total_seconds() / 86400.0)
     places = travel.snap_many(lats, lons)
     unique, inverse = np.unique(places, return_inverse=True)
+    inverse = inverse.ravel()
+    point = inverse
     weight = np.bincount(inverse, weights=counts, minlength=len(unique))
     plat, plon = travel.coordinates(unique)
     plat, plon = np.asarray(plat, dtype=float), np.asarray(plon, dtype=float)
@@ -263,6 +273,7 @@ def aggregate_demand(scenario: Scenario, *, cell_m: float = 500.0) -> Demand:
         pooled = np.bincount(group, weights=weight)
         keep = first[np.argsort(group[first])]
         unique, plat, plon, weight = unique[keep], plat[keep], plon[keep], pooled
+        point = group[inverse]  # the kept points are in cell order: point k is cell k
     return Demand(
         places=unique.astype(np.int64),
         lat=plat,
@@ -270,6 +281,10 @@ def aggregate_demand(scenario: Scenario, *, cell_m: float = 500.0) -> Demand:
         weight=np.asarray(weight, dtype=float),
         days=days,
         cell_m=float(cell_m),
+        source_lat=np.asarray(lats, dtype=float),
+        source_lon=np.asarray(lons, dtype=float),
+        source_weight=np.asarray(counts, dtype=float),
+        source_point=np.asarray(point, dtype=np.int64),
     )
 
 
@@ -580,7 +595,8 @@ class Verification:
     """Today's sites and the plan replayed with common random numbers.
 
     ``today`` and ``plan`` hold one row per replication (`COMPARED` columns); ``response``
-    holds every simulated call's response minutes by ``variant``.
+    holds every simulated call (``variant``, ``call_id``, ``replication``): its response
+    minutes (NaN when no team came) and whether a specialist team answered.
     """
 
     today: pd.DataFrame
@@ -642,7 +658,13 @@ def verify_plan(
         simulated = calls[calls["outcome"] != "thinned"]
         responses.append(
             pd.DataFrame(
-                {"variant": variant, "response_min": simulated["response_s"].to_numpy() / 60.0}
+                {
+                    "variant": variant,
+                    "call_id": simulated["call_id"].to_numpy(),
+                    "replication": simulated["replication"].to_numpy(),
+                    "response_min": simulated["response_s"].to_numpy() / 60.0,
+                    "specialist": (simulated["outcome"] == "specialist").to_numpy(),
+                }
             )
         )
     return Verification(
@@ -692,3 +714,72 @@ def reached_within(cost: FloatArray, weight: FloatArray, minutes: FloatArray) ->
     nearest = cost.min(axis=1) / 60.0 if cost.shape[1] else np.full(len(cost), np.inf)
     total = weight.sum()
     return np.array([float(weight[nearest <= m].sum() / total) for m in minutes])
+
+
+def nearest_travel_s(cost: FloatArray) -> FloatArray:
+    """Per demand row, travel seconds from the nearest site (inf when there is none)."""
+    if not cost.shape[1]:
+        return np.full(len(cost), np.inf)
+    return np.asarray(cost.min(axis=1), dtype=float)
+
+
+@dataclass(frozen=True)
+class AreaReach:
+    """Per area, the calls and the share of them within a travel time, today and planned.
+
+    Attributes
+    ----------
+    calls
+        Calls over the demand's period (expected calls for a synthetic generator).
+    today, plan
+        Share of the area's calls whose nearest site (today's sites; the chosen posts) is within
+        the travel time, 0..1; NaN where the area has fewer than ``min_calls`` calls.
+    min_calls
+        Calls below which an area gets no figure ("no data", never zero).
+    """
+
+    calls: FloatArray
+    today: FloatArray
+    plan: FloatArray
+    min_calls: float
+
+    @property
+    def change(self) -> FloatArray:
+        """Plan minus today, share (NaN where there is no data)."""
+        return self.plan - self.today
+
+
+def area_reach(
+    plan: PostsPlan, area: npt.ArrayLike, n_areas: int, within_s: float, min_calls: float
+) -> AreaReach:
+    """Share of each area's calls within ``within_s`` travel seconds of the nearest site.
+
+    Parameters
+    ----------
+    plan
+        The plan; its demand's sources (``source_weight``, ``source_point``) are the calls.
+    area
+        Per source (call), the index of the area it lies in (-1: none; left out).
+    n_areas
+        Number of areas.
+    within_s
+        Travel seconds that count as reached.
+    min_calls
+        Areas with fewer calls get NaN shares.
+
+    Each call's travel is its demand point's (pooling moves a call by at most half a cell
+    diagonal), so the areas add up to `reached_within` of the whole plan.
+    """
+    idx = np.asarray(area, dtype=np.int64).ravel()
+    d = plan.demand
+    inside = idx >= 0
+    idx, weight, point = idx[inside], d.source_weight[inside], d.source_point[inside]
+    calls = np.bincount(idx, weights=weight, minlength=n_areas).astype(float)
+    shares = []
+    for cost in (plan.today_cost, plan.cost[:, list(plan.siting.sites)]):
+        near = nearest_travel_s(cost)[point] <= within_s
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.bincount(idx, weights=weight * near, minlength=n_areas) / calls
+        share[calls < min_calls] = np.nan
+        shares.append(share)
+    return AreaReach(calls, shares[0], shares[1], float(min_calls))

@@ -1,166 +1,331 @@
-"""The post plan's report page: ``posts.html``, one self-contained file (figures embedded).
+"""The post plan's report page: ``posts.html``, one self-contained file (figures embedded),
+and its figures beside it in ``figures/``.
 
-A map of the chosen posts and today's sites over the demand, the calls reached within a travel
-time before and after, the simulated response times, and the comparison table.
+Maps (drawn with `dispatch.maps`, on the scenario's ``[map]`` areas or hexagonal cells, north
+up, with a scale bar and the map data's credits):
+
+- ``map_posts.png``: the chosen posts against today's sites, over the calls, each call place
+  coloured by the post that serves it;
+- ``map_posts_reach.png``: per area, the share of calls within a travel time of the nearest
+  site, today, planned and the change (areas with too few calls: "no data", never zero);
+- ``map_posts_replay.png`` (with the check by simulation): per area, the change in the share
+  reached by a specialist within the target and in the median response, from the replays.
+
+Then the calls reached within each travel time before and after (``posts_reached.png``), the
+simulated response times (``posts_response.png``) and the comparison table.
 """
 
 from __future__ import annotations
 
-import base64
+import dataclasses
 import html
-import io
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
-from dispatch.plan.posts import PostsPlan, Verification, posts_table, reached_within
+from dispatch.figures import PAGE_CSS, figure_html, html_table, pyplot, save_png
+from dispatch.plan.posts import (
+    AreaReach,
+    PostsPlan,
+    Verification,
+    area_reach,
+    posts_table,
+    reached_within,
+)
 
-OSM_ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
+if TYPE_CHECKING:
+    from dispatch.maps import AreaFigures, MapContext
+    from dispatch.scenario import Scenario
+
+#: Okabe-Ito blue: the chosen posts where one colour stands for all of them, and their curves.
+POST_COLOUR = "#0072B2"
+#: Okabe-Ito vermillion: today's sites' curves (dashed, so they also part in grey).
+TODAY_COLOUR = "#D55E00"
 
 
-def _pyplot() -> Any:
-    import matplotlib
+# -- maps --------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class PostsMaps:
+    """What the plan's maps share.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _png(fig: Any) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    _pyplot().close(fig)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def scale_bar_m(span_m: float) -> float:
-    """A round scale-bar length (1, 2 or 5 x 10^n metres) about a fifth of ``span_m``.
-
-    Examples
-    --------
-    >>> scale_bar_m(12_000.0)
-    2000.0
-    >>> scale_bar_m(900.0)
-    100.0
+    Attributes
+    ----------
+    ctx
+        The map context; today's sites are its stations.
+    area
+        Per demand source (call), the index of its area (-1: in none).
+    reach
+        Per area, the calls within ``within_min`` minutes of travel, today and planned.
+    within_min
+        Travel minutes that count as reached.
     """
-    target = max(span_m / 5.0, 1.0)
-    base = 10.0 ** math.floor(math.log10(target))
-    return float(max(s * base for s in (1.0, 2.0, 5.0) if s * base <= target))
+
+    ctx: MapContext
+    area: npt.NDArray[np.int64]
+    reach: AreaReach
+    within_min: float
 
 
-def figure_map(plan: PostsPlan, *, osm: bool) -> str:
-    """Demand points (area by calls), today's sites and the chosen posts on lon/lat, drawn with
-    the local metre ratio (equal aspect), north up, with a scale bar; base64 PNG."""
-    plt = _pyplot()
+def posts_maps(plan: PostsPlan, scenario: Scenario, within_min: float) -> PostsMaps:
+    """Areas (the scenario's ``[map]`` areas, else hexagonal cells over the calls), the map
+    context and the calls reached within ``within_min`` minutes of travel, per area."""
+    from dispatch.maps import MIN_CALLS, locate_calls, map_context, map_extent, scenario_areas
+
+    d = plan.demand
+    areas = scenario_areas(scenario, d.source_lat, d.source_lon)
+    today = [
+        (site, float(lat), float(lon))
+        for site, lat, lon in zip(plan.today_ids, plan.today_lat, plan.today_lon, strict=True)
+    ]
+    ctx = map_context(scenario, areas, stations=today, lats=d.source_lat, lons=d.source_lon)
+    cands = plan.candidates
+    points = [(la, lo) for _, la, lo in today]
+    points += list(zip(cands.lat.tolist(), cands.lon.tolist(), strict=True))
+    if areas.kind == "hexagons" or not len(areas):
+        points += [(float(np.min(d.source_lat)), float(np.min(d.source_lon)))]
+        points += [(float(np.max(d.source_lat)), float(np.max(d.source_lon)))]
+    if ctx.lines is not None:
+        lines = ctx.lines
+        points += [(float(lines[..., 1].min()), float(lines[..., 0].min()))]
+        points += [(float(lines[..., 1].max()), float(lines[..., 0].max()))]
+    ctx = dataclasses.replace(ctx, extent=map_extent(points, areas))
+    area = locate_calls(areas, d.source_lat, d.source_lon)
+    min_calls = scenario.map.min_calls if scenario.map is not None else MIN_CALLS
+    reach = area_reach(plan, area, len(areas), within_min * 60.0, min_calls)
+    return PostsMaps(ctx, area, reach, within_min)
+
+
+def _draw_posts(ax: Any, plan: PostsPlan, *, colours: bool, labels: bool) -> list[Any]:
+    """The chosen posts as stars (each in its own colour, or all in one); legend handles."""
+    import matplotlib.patheffects as pe
+    from matplotlib.lines import Line2D
+
+    from dispatch.maps import SITE_COLOURS
+
+    cands = plan.candidates
+    halo = [pe.withStroke(linewidth=2.5, foreground="white")]
+    for n, j in enumerate(plan.siting.sites):
+        colour = SITE_COLOURS[n % len(SITE_COLOURS)] if colours else POST_COLOUR
+        ax.plot(
+            cands.lon[j], cands.lat[j], "*", ms=15, color=colour, mec="black", mew=0.8, zorder=9
+        )
+        if labels:
+            ax.annotate(
+                cands.names[j],
+                (cands.lon[j], cands.lat[j]),
+                xytext=(7, 5),
+                textcoords="offset points",
+                fontsize=7,
+                zorder=10,
+                path_effects=halo,
+            )
+    star = Line2D(
+        [], [], marker="*", ms=12, ls="none", color=POST_COLOUR, mec="black", label="chosen post"
+    )
+    return [star]
+
+
+def _draw_both(ax: Any, maps: PostsMaps, plan: PostsPlan) -> list[Any]:
+    """Today's sites and the chosen posts; their legend handles."""
+    from dispatch.maps import draw_sites
+
+    handles = draw_sites(ax, maps.ctx, station_label="today's site")
+    return handles + _draw_posts(ax, plan, colours=False, labels=False)
+
+
+def figure_posts_map(maps: PostsMaps, plan: PostsPlan, path: Path) -> Path:
+    """The chosen posts against today's sites over the calls: each demand point sized by its
+    calls and coloured by the post that serves it (grey: none), candidates as small crosses."""
+    from matplotlib.lines import Line2D
+
+    from dispatch.maps import (
+        BELOW,
+        SITE_COLOURS,
+        draw_network,
+        draw_outlines,
+        draw_sites,
+        furnish,
+        map_axes,
+    )
+
+    fig, axes = map_axes(1, maps.ctx)
+    ax = axes[0]
+    ctx = maps.ctx
+    draw_outlines(ax, ctx.areas)
+    draw_network(ax, ctx)
     d = plan.demand
     cands = plan.candidates
-    lat0 = float(np.mean(d.lat))
-    fig, ax = plt.subplots(figsize=(7.5, 7.5))
-    size = 4.0 + 60.0 * d.weight / max(float(d.weight.max()), 1e-9)
-    ax.scatter(d.lon, d.lat, s=size, c="#9aa7b4", alpha=0.55, linewidths=0, label="calls")
-    ax.scatter(cands.lon, cands.lat, s=10, marker="+", c="#777777", label="candidate sites")
-    ax.scatter(
-        plan.today_lon,
-        plan.today_lat,
-        s=120,
-        marker="s",
-        facecolors="none",
-        edgecolors="#c0392b",
-        linewidths=1.8,
-        label="today's sites",
-    )
-    sites = list(plan.siting.sites)
-    ax.scatter(
-        cands.lon[sites],
-        cands.lat[sites],
-        s=130,
-        marker="*",
-        c="#1f5fa8",
-        edgecolors="white",
-        linewidths=0.6,
-        label="chosen posts",
-        zorder=5,
-    )
-    for j in sites:
-        ax.annotate(
-            cands.names[j],
-            (cands.lon[j], cands.lat[j]),
-            fontsize=7,
-            xytext=(4, 4),
-            textcoords="offset points",
-        )
-    # Equal aspect: one degree of longitude is cos(latitude) degrees of latitude on the ground.
-    ax.set_aspect(1.0 / math.cos(math.radians(lat0)))
-    x0, x1 = ax.get_xlim()
-    y0, y1 = ax.get_ylim()
-    metres_per_deg_lon = 111_320.0 * math.cos(math.radians(lat0))
-    bar_m = scale_bar_m((x1 - x0) * metres_per_deg_lon)
-    bar_deg = bar_m / metres_per_deg_lon
-    bx, by = x0 + 0.05 * (x1 - x0), y0 + 0.05 * (y1 - y0)
-    ax.plot([bx, bx + bar_deg], [by, by], color="black", linewidth=3)
-    label = f"{bar_m / 1000:g} km" if bar_m >= 1000 else f"{bar_m:g} m"
-    ax.text(bx + bar_deg / 2, by + 0.012 * (y1 - y0), label, ha="center", fontsize=8)
-    ax.annotate(
-        "N",
-        xy=(0.95, 0.95),
-        xytext=(0.95, 0.86),
-        xycoords="axes fraction",
-        ha="center",
-        fontsize=10,
-        arrowprops={"arrowstyle": "->"},
-    )
-    if osm:
-        ax.text(
-            0.99,
-            0.01,
-            OSM_ATTRIBUTION,
-            transform=ax.transAxes,
-            ha="right",
-            va="bottom",
-            fontsize=7,
-            color="#444444",
-        )
-    ax.set_xlabel("longitude (°)")
-    ax.set_ylabel("latitude (°)")
-    ax.legend(loc="upper left", fontsize=8, framealpha=0.9)
-    ax.set_title("Chosen posts and today's sites over the calls")
-    return _png(fig)
+    chosen = set(plan.siting.sites)
+    others = [j for j in range(len(cands)) if j not in chosen]
+    ax.plot(cands.lon[others], cands.lat[others], "+", ms=5, color="#8c8c8c", ls="none", zorder=4)
+    size = 3.0 + 70.0 * d.weight / max(float(d.weight.max()), 1e-9)
+    colour = np.full(len(d.weight), "#bdbdbd", dtype=object)
+    for n, j in enumerate(plan.siting.sites):
+        colour[plan.siting.assignment == j] = SITE_COLOURS[n % len(SITE_COLOURS)]
+    ax.scatter(d.lon, d.lat, s=size, c=list(colour), alpha=0.6, linewidths=0, zorder=3)
+    handles = draw_sites(ax, ctx, station_label="today's site")
+    handles += _draw_posts(ax, plan, colours=True, labels=True)
+    handles += [
+        Line2D([], [], marker="+", ms=6, ls="none", color="#8c8c8c", label="candidate site"),
+        Line2D(
+            [],
+            [],
+            marker="o",
+            ms=6,
+            ls="none",
+            color="#999999",
+            alpha=0.6,
+            label=f"calls, by the post serving them (area: calls, {d.cell_m:g} m cells)",
+        ),
+    ]
+    furnish(ax, ctx)
+    ax.legend(handles=handles, **{**BELOW, "ncols": 2})
+    ax.set_title(f"{plan.k} chosen posts ({plan.objective}) and today's sites")
+    return save_png(fig, path)
 
 
-def figure_reached(plan: PostsPlan, threshold_min: float) -> str:
+def figure_reach_map(maps: PostsMaps, plan: PostsPlan, path: Path) -> Path:
+    """Per area: share of calls within the travel time of the nearest site, today and planned
+    (one scale), and the change (percentage points, diverging)."""
+    from matplotlib.colors import Normalize
+
+    from dispatch.maps import (
+        draw_areas,
+        draw_sites,
+        furnish,
+        map_axes,
+        no_data_handle,
+        symmetric_norm,
+    )
+
+    plt = pyplot()
+    ctx = maps.ctx
+    reach = maps.reach
+    fig, axes = map_axes(3, maps.ctx)
+    area = "neighbourhood" if ctx.areas.kind == "areas" else "hexagonal cell"
+    present = reach.calls > 0 if ctx.areas.kind == "hexagons" else None
+    share = Normalize(vmin=0.0, vmax=100.0)
+    cividis = plt.get_cmap("cividis")
+    change = reach.change * 100.0
+    diverging = symmetric_norm(change)
+    puor = plt.get_cmap("PuOr")
+    t = f"{maps.within_min:.1f}"
+    panels = (
+        (reach.today * 100.0, cividis, share, f"today's sites: within {t} min"),
+        (reach.plan * 100.0, cividis, share, f"chosen posts: within {t} min"),
+        (change, puor, diverging, "change (percentage points)"),
+    )
+    for n, (ax, (values, cmap, norm, label)) in enumerate(zip(axes, panels, strict=True)):
+        draw_areas(ax, ctx.areas, values, cmap=cmap, norm=norm, present=present)
+        if n != 1:
+            draw_sites(ax, ctx, station_label="today's site")
+        if n != 0:
+            _draw_posts(ax, plan, colours=False, labels=False)
+        furnish(ax, ctx, attribution=n == 2)
+        ax.set_title(label, fontsize=10)
+    under = {"orientation": "horizontal", "fraction": 0.04, "pad": 0.02, "aspect": 30}
+    fig.colorbar(
+        plt.cm.ScalarMappable(norm=share, cmap=cividis),
+        ax=axes[:2],
+        shrink=0.8,
+        label=f"% of the {area}'s calls within {t} min of travel",
+        **under,
+    )
+    fig.colorbar(
+        plt.cm.ScalarMappable(norm=diverging, cmap=puor),
+        ax=axes[2],
+        shrink=0.9,
+        label="change, points (purple: more)",
+        **under,
+    )
+    from matplotlib.lines import Line2D
+
+    handles = [
+        no_data_handle(reach.min_calls, per="calls"),
+        Line2D([], [], marker="^", ms=8, ls="none", color="black", label="today's site"),
+        Line2D(
+            [],
+            [],
+            marker="*",
+            ms=12,
+            ls="none",
+            color=POST_COLOUR,
+            mec="black",
+            label="chosen post",
+        ),
+    ]
+    fig.legend(
+        handles=handles, loc="upper center", ncols=3, fontsize=8, bbox_to_anchor=(0.5, 0.035)
+    )
+    fig.suptitle(f"Calls within {t} min of travel of the nearest site, by {area}")
+    return save_png(fig, path)
+
+
+def replay_area_figures(
+    maps: PostsMaps, scenario: Scenario, verification: Verification
+) -> tuple[AreaFigures, AreaFigures]:
+    """Per area, the replay's figures (`dispatch.maps.area_figures`) of today and the plan."""
+    from dispatch.maps import MIN_CALLS, area_figures, call_locations, locate_calls
+
+    frame = verification.response
+    lat, lon = call_locations(scenario, frame)
+    area = locate_calls(maps.ctx.areas, lat, lon)
+    min_calls = scenario.map.min_calls if scenario.map is not None else MIN_CALLS
+    out = []
+    for variant in ("today", "plan"):
+        rows = (frame["variant"] == variant).to_numpy()
+        out.append(
+            area_figures(
+                area[rows],
+                frame.loc[rows, "response_min"].to_numpy(dtype=float) * 60.0,
+                frame.loc[rows, "specialist"].to_numpy(dtype=bool),
+                n_areas=len(maps.ctx.areas),
+                replications=int(frame.loc[rows, "replication"].nunique()),
+                target_min=verification.target_min,
+                min_calls=min_calls,
+            )
+        )
+    return out[0], out[1]
+
+
+def figure_reached(plan: PostsPlan, within_min: float, path: Path) -> Path:
     """Share of calls within each travel time of the nearest site, today and planned."""
-    plt = _pyplot()
+    plt = pyplot()
     finite = plan.cost[np.isfinite(plan.cost)]
-    top = max(2.0 * threshold_min, float(np.percentile(finite, 50)) / 60.0 if len(finite) else 1.0)
+    top = max(2.0 * within_min, float(np.percentile(finite, 50)) / 60.0 if len(finite) else 1.0)
     minutes = np.linspace(0.0, top, 200)
     fig, ax = plt.subplots(figsize=(7.0, 3.6))
     planned = plan.cost[:, list(plan.siting.sites)]
-    for cost, label, colour in (
-        (plan.today_cost, "today's sites", "#c0392b"),
-        (planned, "chosen posts", "#1f5fa8"),
+    for cost, label, colour, style in (
+        (plan.today_cost, "today's sites", TODAY_COLOUR, "--"),
+        (planned, "chosen posts", POST_COLOUR, "-"),
     ):
         ax.plot(
-            minutes, reached_within(cost, plan.demand.weight, minutes), label=label, color=colour
+            minutes,
+            reached_within(cost, plan.demand.weight, minutes),
+            label=label,
+            color=colour,
+            ls=style,
         )
-    ax.axvline(threshold_min, color="#555555", linestyle=":", linewidth=1)
+    ax.axvline(within_min, color="#555555", linestyle=":", linewidth=1)
     ax.set_xlabel("travel time from the nearest site (min)")
     ax.set_ylabel("share of calls reached")
     ax.set_ylim(0, 1.02)
     ax.legend(fontsize=8)
     ax.set_title("Calls reached within a travel time (the siting model's view)")
-    return _png(fig)
+    return save_png(fig, path)
 
 
-def figure_response(verification: Verification) -> str:
+def figure_response(verification: Verification, path: Path) -> Path:
     """Distribution of simulated response times (all replications), today and planned."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7.0, 3.6))
-    for variant, label, colour in (
-        ("today", "today's sites", "#c0392b"),
-        ("plan", "chosen posts", "#1f5fa8"),
+    for variant, label, colour, style in (
+        ("today", "today's sites", TODAY_COLOUR, "--"),
+        ("plan", "chosen posts", POST_COLOUR, "-"),
     ):
         x = (
             verification.response.loc[verification.response["variant"] == variant, "response_min"]
@@ -169,7 +334,14 @@ def figure_response(verification: Verification) -> str:
         )
         x = np.sort(x)
         if len(x):
-            ax.step(x, np.arange(1, len(x) + 1) / len(x), where="post", label=label, color=colour)
+            ax.step(
+                x,
+                np.arange(1, len(x) + 1) / len(x),
+                where="post",
+                label=label,
+                color=colour,
+                ls=style,
+            )
     ax.axvline(verification.target_min, color="#555555", linestyle=":", linewidth=1)
     finite = verification.response["response_min"].dropna()
     if len(finite):
@@ -178,7 +350,7 @@ def figure_response(verification: Verification) -> str:
     ax.set_ylabel("share of calls")
     ax.legend(fontsize=8)
     ax.set_title("Simulated response times (common random numbers)")
-    return _png(fig)
+    return save_png(fig, path)
 
 
 def _fmt(value: float, unit: str) -> str:
@@ -193,77 +365,196 @@ def _ci(lo: float, hi: float, unit: str) -> str:
     return f" [{_fmt(lo, unit)}, {_fmt(hi, unit)}]"
 
 
+def _percent(value: float) -> str:
+    from dispatch.maps import NO_DATA
+
+    return f"{100.0 * value:.0f} %" if math.isfinite(value) else NO_DATA
+
+
+def _points(value: float) -> str:
+    from dispatch.maps import NO_DATA
+
+    return f"{100.0 * value:+.0f}" if math.isfinite(value) else NO_DATA
+
+
+def area_reach_table(maps: PostsMaps) -> str:
+    """An HTML table of every named area: calls, share within the travel time today and
+    planned, and the change; the largest gain first, areas without data last."""
+    reach = maps.reach
+    names = maps.ctx.areas.names
+    change = reach.change
+
+    def key(k: int) -> tuple[bool, float, str]:
+        known = bool(np.isfinite(change[k]))
+        return (not known, -float(change[k]) if known else 0.0, names[k])
+
+    t = f"{maps.within_min:.1f}"
+    rows = [["area", "calls", f"today ≤ {t} min", f"plan ≤ {t} min", "change, points"]]
+    rows += [
+        [
+            names[k],
+            f"{reach.calls[k]:,.0f}",
+            _percent(reach.today[k]),
+            _percent(reach.plan[k]),
+            _points(change[k]),
+        ]
+        for k in sorted(range(len(names)), key=key)
+    ]
+    return html_table(rows)
+
+
 def write_posts_report(
     plan: PostsPlan,
     verification: Verification | None,
     out: str | Path,
     *,
+    scenario: Scenario,
     title: str,
     command: str,
-    osm: bool,
-    threshold_min: float,
+    within_min: float,
+    within_note: str = "",
 ) -> Path:
-    """Write ``out/posts.html`` and return its path."""
+    """Write ``out/posts.html`` and its figures in ``out/figures/``; return the page's path.
+
+    Parameters
+    ----------
+    plan, verification
+        The plan and its check by simulation (None: not simulated).
+    out
+        The plan's folder.
+    scenario
+        The scenario planned for: its ``[map]`` areas, travel (road network drawn) and credits.
+    title, command
+        The page's title and the command that made it.
+    within_min
+        Travel minutes that count as reached on the reach map and curve.
+    within_note
+        Where ``within_min`` comes from, for the page (e.g. "--cover-min").
+    """
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    figures = out / "figures"
+    figures.mkdir(parents=True, exist_ok=True)
     s = plan.siting
     e = html.escape
     unit = "call-weighted travel seconds" if plan.objective == "p-median" else "calls covered"
     status = (
         "optimal" if s.optimal else f"stopped by the time limit, proven gap {100 * s.gap:.2f} %"
     )
+    maps = posts_maps(plan, scenario, within_min)
+    area_word = "neighbourhood" if maps.ctx.areas.kind == "areas" else "hexagonal cell"
+    t = f"{within_min:.1f}"
+    weight = plan.demand.weight
+    today_share, plan_share = (
+        float(reached_within(cost, weight, np.array([within_min]))[0])
+        for cost in (plan.today_cost, plan.cost[:, list(s.sites)])
+    )
+    no_data = (
+        f"Grey hatched: no data, fewer than {maps.reach.min_calls:g} calls (or none); no share "
+        "is shown from a handful of calls."
+    )
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>{e(title)}</title>",
-        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;color:#222}"
-        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;"
-        "text-align:right}th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}"
-        "code{background:#f4f4f4;padding:1px 4px}</style></head><body>",
+        f"<title>{e(title)}</title><style>{PAGE_CSS}</style></head><body>",
         f"<h1>{e(title)}</h1>",
         f"<p>Command: <code>{e(command)}</code></p>",
         f"<p>Objective <b>{e(plan.objective)}</b>, k = {plan.k}"
         + (f", cover {plan.cover_s / 60:g} min of travel" if plan.cover_s is not None else "")
         + f"; {len(plan.candidates)} candidates, {len(plan.fixed)} kept as they are; "
-        f"{len(plan.demand.weight)} demand points from {plan.demand.calls:.0f} calls "
+        f"{len(weight)} demand points from {plan.demand.calls:.0f} calls "
         f"(pooled in {plan.demand.cell_m:g} m cells). Solver: SCIP, {e(status)}, "
         f"{s.solve_s:.1f} s. Value {s.value:,.1f} {unit} (today's sites: "
         f"{plan.today_value():,.1f}).</p>",
-        f"<img alt='map' src='data:image/png;base64,{figure_map(plan, osm=osm)}'>",
-        f"<img alt='reached' src='data:image/png;base64,{figure_reached(plan, threshold_min)}'>",
+        f"<p class='answer-box'>Calls within {t} min of travel of the nearest site"
+        + (f" ({e(within_note)})" if within_note else "")
+        + f": today's sites <b>{100 * today_share:.1f} %</b>, the chosen posts "
+        f"<b>{100 * plan_share:.1f} %</b>.</p>",
+        figure_html(
+            "Map: the chosen posts and today's sites",
+            figure_posts_map(maps, plan, figures / "map_posts.png"),
+            "The chosen posts (stars) against today's sites (triangles) and the other "
+            "candidates (crosses); each dot is a demand point, its area by its calls, coloured "
+            "by the post that serves it in the plan.",
+        ),
+        figure_html(
+            f"Map: calls within {t} min of travel, today and planned",
+            figure_reach_map(maps, plan, figures / "map_posts_reach.png"),
+            f"Per {area_word}, the share of its calls within {t} min of travel of the nearest "
+            f"site: today's sites, the chosen posts, and the change. {no_data}",
+        ),
+        figure_html(
+            "Calls reached within a travel time",
+            figure_reached(plan, within_min, figures / "posts_reached.png"),
+            "Share of all calls whose nearest site is within each travel time; the dotted line "
+            f"is {t} min.",
+        ),
     ]
     if verification is not None:
+        today_figures, plan_figures = replay_area_figures(maps, scenario, verification)
+        from dispatch.maps import figure_difference
+
         parts.append(
-            f"<img alt='response' src='data:image/png;base64,{figure_response(verification)}'>"
+            figure_html(
+                "Map: what the replay says the posts change",
+                figure_difference(
+                    maps.ctx,
+                    today_figures,
+                    plan_figures,
+                    "Replayed: the chosen posts against today's sites",
+                    figures / "map_posts_replay.png",
+                    sites=lambda ax: _draw_both(ax, maps, plan),
+                ),
+                f"Per {area_word}, from the replays with common random numbers: the plan "
+                "minus today in the share reached by a specialist within the "
+                f"{verification.target_min:g} min target (percentage points) and in the "
+                "median response (minutes). Purple is better on both. Grey hatched: no data, "
+                f"fewer than {today_figures.min_calls:g} calls a replication.",
+            )
+        )
+        parts.append(
+            figure_html(
+                "Simulated response times",
+                figure_response(verification, figures / "posts_response.png"),
+                "Response times of every replayed call, all replications; the dotted line is "
+                "the target.",
+            )
         )
         parts.append(
             f"<h2>Verified by simulation</h2><p>{len(verification.today)} replications of each, "
             "same seed (common random numbers); 95 % intervals across replications; the "
             "difference is planned minus today, paired by replication.</p>"
-            "<table><tr><th>figure</th><th>today</th><th>plan</th><th>difference</th></tr>"
         )
+        rows = [["figure", "today", "plan", "difference"]]
         for row in verification.table().to_dict("records"):
             u = row["unit"]
-            parts.append(
-                f"<tr><td>{e(row['label'])}</td>"
-                f"<td>{_fmt(row['today'], u)}{_ci(row['today_lo'], row['today_hi'], u)}</td>"
-                f"<td>{_fmt(row['plan'], u)}{_ci(row['plan_lo'], row['plan_hi'], u)}</td>"
-                f"<td>{_fmt(row['difference'], u)}"
-                f"{_ci(row['difference_lo'], row['difference_hi'], u)}</td></tr>"
+            rows.append(
+                [
+                    row["label"],
+                    _fmt(row["today"], u) + _ci(row["today_lo"], row["today_hi"], u),
+                    _fmt(row["plan"], u) + _ci(row["plan_lo"], row["plan_hi"], u),
+                    _fmt(row["difference"], u) + _ci(row["difference_lo"], row["difference_hi"], u),
+                ]
             )
-        parts.append("</table>")
-    parts.append(
-        "<h2>Chosen posts</h2><table><tr><th>post</th><th>existing</th>"
-        "<th>calls served</th><th>mean travel</th></tr>"
-    )
-    for row in posts_table(plan).to_dict("records"):
+        parts.append(html_table(rows))
+    rows = [["post", "existing", "calls served", "mean travel"]]
+    rows += [
+        [
+            f"{row['name']} ({row['id']})",
+            "yes" if row["existing"] else "no",
+            f"{row['calls_served']:.0f}",
+            _fmt(row["mean_travel_min"], "min"),
+        ]
+        for row in posts_table(plan).to_dict("records")
+    ]
+    parts += ["<h2>Chosen posts</h2>", html_table(rows)]
+    if maps.ctx.areas.kind == "areas":
         parts.append(
-            f"<tr><td>{e(str(row['name']))} ({e(str(row['id']))})</td>"
-            f"<td>{'yes' if row['existing'] else 'no'}</td><td>{row['calls_served']:.0f}</td>"
-            f"<td>{_fmt(row['mean_travel_min'], 'min')}</td></tr>"
+            f"<h2>Calls within {t} min by {area_word}</h2><details><summary>"
+            f"{len(maps.ctx.areas)} areas, the largest gain first</summary>"
+            + area_reach_table(maps)
+            + "</details>"
         )
-    parts.append("</table>")
-    if osm:
-        parts.append(f"<p><small>Road network {e(OSM_ATTRIBUTION)}.</small></p>")
+    if maps.ctx.attribution:
+        parts.append(f"<p><small>Map data: {e(maps.ctx.attribution)}.</small></p>")
     parts.append("</body></html>")
     path = out / "posts.html"
     path.write_text("\n".join(parts), encoding="utf-8")
