@@ -133,9 +133,12 @@ def posts(
         table = verification.table()
         table.to_csv(out / "comparison.csv", index=False)
         summary["comparison"] = table.to_dict("records")
+    reached = [
+        float(reached_within(cost, plan.demand.weight, np.array([within_min]))[0])
+        for cost in (plan.today_cost, plan.cost[:, s.sites])
+    ]
     summary["reached_within_min"] = within_min
-    for key, cost in (("reached_today", plan.today_cost), ("reached_plan", plan.cost[:, s.sites])):
-        summary[key] = float(reached_within(cost, plan.demand.weight, np.array([within_min]))[0])
+    summary["reached_today"], summary["reached_plan"] = reached
     (out / "siting.json").write_text(json.dumps(summary, indent=2, default=float) + "\n")
     report = write_posts_report(
         plan,
@@ -151,7 +154,7 @@ def posts(
     typer.echo(f"posts ({state}, {s.solve_s:.1f} s): {', '.join(plan.post_ids)}")
     typer.echo(
         f"  calls within {within_min:.1f} min of travel of the nearest site: today "
-        f"{100 * summary['reached_today']:.1f} %, plan {100 * summary['reached_plan']:.1f} %"
+        f"{100 * reached[0]:.1f} %, plan {100 * reached[1]:.1f} %"
     )
     if verification is not None:
         for row in verification.table().to_dict("records"):
