@@ -84,14 +84,14 @@ class Distribution:
         Sampling through the quantile of one uniform stream keeps common random numbers: call
         ``i`` gets the same ``u`` in every scenario, whatever distribution its type maps to.
         """
-        from scipy.special import ndtri
-
         p = np.asarray(u, dtype=float)
         if self.kind == "fixed":
             return np.full(p.shape, self.a)
         if self.kind == "exponential":
             return np.asarray(-self.a * np.log1p(-p))
         if self.kind == "lognormal":
+            from scipy.special import ndtri  # imported by the one kind that needs it
+
             return np.asarray(self.a * np.exp(self.b * ndtri(p)))
         return np.asarray(self.a + (self.b - self.a) * p)
 

@@ -868,6 +868,7 @@ class StraightLineTimes(TravelTimes):
         self._cos_lat: list[float] = []
         self._pairs: dict[tuple[int, int], float] = {}
         self._routes: dict[tuple[int, int], Route] = {}
+        self._fractions: dict[int, tuple[FloatArray, list[float]]] = {}
         # Bands 1.. keep their pairs and routes apart from band 0's.
         self._band_pairs: list[dict[tuple[int, int], float]] = [
             self._pairs,
@@ -913,16 +914,6 @@ class StraightLineTimes(TravelTimes):
         p = np.asarray(places, dtype=np.int64)
         return self._places.lats[p], self._places.lons[p]
 
-    def _metres(self, origin: int, destination: int) -> float:
-        """Great-circle metres between two places (the haversine of `haversine_m`, scalar)."""
-        dp = self._lat_rad[destination] - self._lat_rad[origin]
-        dl = self._lon_rad[destination] - self._lon_rad[origin]
-        a = (
-            math.sin(dp / 2.0) ** 2
-            + self._cos_lat[origin] * self._cos_lat[destination] * math.sin(dl / 2.0) ** 2
-        )
-        return 2.0 * EARTH_RADIUS_M * math.asin(math.sqrt(min(a, 1.0)))
-
     def _pair(self, origin: int, destination: int, band: int = 0) -> float:
         """Seconds between two places under band ``band``, cached."""
         key = (origin, destination)
@@ -930,7 +921,17 @@ class StraightLineTimes(TravelTimes):
         found = pairs.get(key)
         if found is not None:
             return found
-        seconds = self._metres(origin, destination) * self._band_seconds_per_m[band]
+        # Great-circle metres (the haversine of `haversine_m`, on Python floats: a dispatch asks
+        # about a handful of teams, where numpy's per-call overhead dominates).
+        lat_rad, cos_lat = self._lat_rad, self._cos_lat
+        dp = lat_rad[destination] - lat_rad[origin]
+        dl = self._lon_rad[destination] - self._lon_rad[origin]
+        a = (
+            math.sin(dp / 2.0) ** 2
+            + cos_lat[origin] * cos_lat[destination] * math.sin(dl / 2.0) ** 2
+        )
+        metres = 2.0 * EARTH_RADIUS_M * math.asin(math.sqrt(min(a, 1.0)))
+        seconds = metres * self._band_seconds_per_m[band]
         if seconds > self.cutoff_s:
             seconds = math.inf
         if len(pairs) >= PAIR_CACHE_SIZE:
@@ -947,8 +948,13 @@ class StraightLineTimes(TravelTimes):
     ) -> FloatArray:
         band = 0 if self.bands is None or at_s is None else self.band_at(at_s)
         if len(origins) <= SMALL_FLEET:
+            # A pair seen before is one dictionary read; `_pair` computes the others (and
+            # answers a cached 0.0, which is falsy, again: the same value).
+            get = self._band_pairs[band].get
             pair = self._pair
-            return np.array([pair(o, destination, band) for o in origins.tolist()])
+            return np.array(
+                [get((o, destination)) or pair(o, destination, band) for o in origins.tolist()]
+            )
         table = self._places
         seconds = (
             haversine_m(
@@ -975,14 +981,18 @@ class StraightLineTimes(TravelTimes):
         total = self._pair(int(origin), int(destination), band)
         if not np.isfinite(total):
             raise InputError(f"no route within {self.cutoff_s:.0f} s")
-        f = np.linspace(0.0, 1.0, steps + 2)
+        fractions = self._fractions.get(steps)
+        if fractions is None:  # fractions of the way, all (0 .. 1) and the inner ones
+            f = np.linspace(0.0, 1.0, steps + 2)
+            fractions = self._fractions[steps] = (f, f[1:-1].tolist())
+        f, inner_f = fractions
         table = self._places
-        lat0, lat1 = table.lats[origin], table.lats[destination]
-        lon0, lon1 = table.lons[origin], table.lons[destination]
-        inner = [
-            self._add(float(lat0 + (lat1 - lat0) * t), float(lon0 + (lon1 - lon0) * t))
-            for t in f[1:-1].tolist()
-        ]
+        # Python floats: the same IEEE arithmetic as numpy scalars, at a fraction of the cost
+        lat0, lat1 = float(table.lats[origin]), float(table.lats[destination])
+        lon0, lon1 = float(table.lons[origin]), float(table.lons[destination])
+        dlat, dlon = lat1 - lat0, lon1 - lon0
+        add = self._add
+        inner = [add(lat0 + dlat * t, lon0 + dlon * t) for t in inner_f]
         places = np.asarray([origin, *inner, destination], dtype=np.int64)
         route = Route(places=places, elapsed_s=f * total)
         if steps == 8:
