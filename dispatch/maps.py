@@ -255,6 +255,31 @@ class AreaFigures:
         """True where the area has at least ``min_calls`` calls per replication."""
         return self.calls >= self.min_calls
 
+    def frame(self, names: Sequence[str]) -> pd.DataFrame:
+        """The figures as a table, one row per area (``names``, e.g. `Areas.names`).
+
+        Examples
+        --------
+        >>> f = area_figures([0] * 12, [600.0] * 12, [True] * 12, n_areas=2, replications=1,
+        ...                  target_min=20.0)
+        >>> f.frame(["A", "B"])  # doctest: +NORMALIZE_WHITESPACE
+              calls  median_response_min  p90_response_min  specialist_share
+        area
+        A      12.0                 10.0              10.0               1.0
+        B       0.0                  NaN               NaN               NaN
+        """
+        import pandas as pd
+
+        return pd.DataFrame(
+            {
+                "calls": self.calls,
+                "median_response_min": self.median_response_min,
+                "p90_response_min": self.p90_response_min,
+                "specialist_share": self.specialist_share,
+            },
+            index=pd.Index(list(names), name="area"),
+        )
+
 
 def area_figures(
     area: npt.ArrayLike,
