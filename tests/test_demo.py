@@ -19,4 +19,14 @@ def test_the_demo_explains_recommendations_and_writes_a_report(
     assert "no specialist" in printed and "Joint assignment" in printed
     summary = json.loads((tmp_path / "demo" / "summary.json").read_text(encoding="utf-8"))
     assert summary["metrics"]["calls"]["mean"] == 6947
-    assert (tmp_path / "demo" / "report.html").is_file()
+    page = (tmp_path / "demo" / "report.html").read_text(encoding="utf-8")
+    # Its maps are drawn by St. Louis neighbourhood, and the page lists them with figures.
+    maps = {p.name for p in (tmp_path / "demo" / "figures").glob("map_*.png")}
+    assert maps == {
+        "map_response.png",
+        "map_specialist_share.png",
+        "map_no_specialist.png",
+        "map_sites.png",
+    }
+    assert "<h2>Figures by neighbourhood</h2>" in page
+    assert "<tr><td>Dutchtown</td>" in page and "88 areas" in page
