@@ -367,3 +367,41 @@ def test_the_map_table_is_checked(tmp_path: Path) -> None:
     assert bundled is not None and bundled.areas is not None
     assert bundled.areas.name == "stl_neighborhoods.geojson"
     assert bundled.area_property == "neighborhood_name"
+
+
+@pytest.mark.parametrize(
+    ("features", "message"),
+    [
+        ([("label", "A")], "feature 1 has no property 'name'"),
+        ([("name", "A"), ("name", "A")], "'A' appears twice"),
+    ],
+)
+def test_a_bad_areas_file_is_one_line_naming_it_and_status_2(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    features: list[tuple[str, str]],
+    message: str,
+) -> None:
+    import json
+
+    square = [[-90.3, 38.5], [-90.1, 38.5], [-90.1, 38.7], [-90.3, 38.7], [-90.3, 38.5]]
+    collection = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {key: value},
+                "geometry": {"type": "Polygon", "coordinates": [square]},
+            }
+            for key, value in features
+        ],
+    }
+    (tmp_path / "areas.geojson").write_text(json.dumps(collection), encoding="utf-8")
+    path = tmp_path / "city.toml"
+    path.write_text(CITY.replace("min_calls = 5", 'areas = "areas.geojson"'), encoding="utf-8")
+    out = tmp_path / "out"
+    dispatch.simulate(dispatch.load_scenario(path)).write(out)
+    assert main(["report", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert "areas.geojson" in err and message in err
