@@ -204,9 +204,9 @@ class Matcher:
         w = self.wellness
         if w is not None:
             if (
-                score[i] == np.inf
-                or eta[i] > self.rules.max_travel_s
-                or self._held(w, fleet, i, now_s)
+                score.item(i) == _INF
+                or eta.item(i) > self.rules.max_travel_s
+                or (w.hold_rules and self._held(w, fleet, i, now_s))
             ):
                 full = self._rescore(place, risk, fleet, specialist_only, zone, call_type, now_s)
                 return self._decide(full, fleet, now_s, priority)
@@ -313,20 +313,32 @@ class Matcher:
         i: int,
         now_s: float,
     ) -> tuple[int, bool]:
-        """The fairness tie-break on the fast path; the same rule as in `_decide`."""
-        within = score <= score[i] + margin
-        if np.count_nonzero(within) < 2:  # the usual case: nobody else close enough
+        """The fairness tie-break on the fast path; the same rule as in `_decide`.
+
+        The candidates are found on Python lists: a fleet is a few dozen rows, where each numpy
+        call costs more than the comparisons it makes.
+        """
+        scores = score.tolist()
+        limit = scores[i] + margin
+        close = [k for k, v in enumerate(scores) if v <= limit]
+        if len(close) < 2:  # the usual case: nobody else close enough
             return i, False
-        near = np.flatnonzero(within & (eta <= eta[i] + margin) & (eta <= self.rules.max_travel_s))
+        etas = eta.tolist()
+        eta_limit = min(etas[i] + margin, self.rules.max_travel_s)
+        near = [k for k in close if etas[k] <= eta_limit]
         if len(near) < 2:
             return i, False
-        tier = fleet.tiers(self.rules, risk)[0]
-        held = w.holds(now_s, fleet)[near]
-        near = near[(tier[near] == tier[i]) & (held == 0)]
+        tier = fleet.tiers(self.rules, risk)[0].tolist()
+        tier_i = tier[i]
+        if w.hold_rules:
+            held = w.holds(now_s, fleet).tolist()
+            near = [k for k in near if tier[k] == tier_i and held[k] == 0]
+        else:
+            near = [k for k in near if tier[k] == tier_i]
         if len(near) < 2:
             return i, False
         assert w.tie_break is not None
-        j = w.tie_break.pick(near, score, fleet)
+        j = w.tie_break.pick(np.asarray(near, dtype=np.int64), score, fleet)
         return j, j != i
 
     def _finish(
@@ -344,7 +356,7 @@ class Matcher:
     ) -> Choice:
         tier = int(fleet.tiers(self.rules, risk)[0][i])
         if self._specialist_lookup[risk][tier]:
-            return Choice(i, float(eta[i]), tier, True, None, note)
+            return Choice(i, eta.item(i), tier, True, None, note)
         s = self._rescore(place, risk, fleet, specialist_only, zone, call_type, now_s)
         available = fleet.dispatchable & (self._holds(fleet, now_s) == 0)
         return Choice(i, float(eta[i]), tier, False, self._reason(s, fleet, available), note)
