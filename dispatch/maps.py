@@ -992,18 +992,20 @@ def map_context(
     facilities: Sequence[tuple[str, float, float]] = (),
     lats: FloatArray | None = None,
     lons: FloatArray | None = None,
+    points: Sequence[tuple[float, float]] = (),
 ) -> MapContext:
     """The `MapContext` of the scenario's maps: the areas, these sites, its road network (when
     it has one) and its credits, on an extent that holds them all.
 
     ``lats``/``lons`` (places shown on the maps, NaN for unknown) widen the extent when the
-    areas are hexagonal cells (which hold only some of them) or there are none.
+    areas are hexagonal cells (which hold only some of them) or there are none; ``points``
+    (``(lat, lon)``, e.g. other sites drawn) always do.
     """
     from dispatch.travel import RoadNetworkTimes
 
     travel = scenario.travel
     lines = network_lines(travel) if isinstance(travel, RoadNetworkTimes) else None
-    points = [(la, lo) for _, la, lo in (*stations, *facilities)]
+    points = [(la, lo) for _, la, lo in (*stations, *facilities)] + list(points)
     if lines is not None:
         points += [(float(lines[..., 1].min()), float(lines[..., 0].min()))]
         points += [(float(lines[..., 1].max()), float(lines[..., 0].max()))]

@@ -72,7 +72,7 @@ class PostsMaps:
 def posts_maps(plan: PostsPlan, scenario: Scenario, within_min: float) -> PostsMaps:
     """Areas (the scenario's ``[map]`` areas, else hexagonal cells over the calls), the map
     context and the calls reached within ``within_min`` minutes of travel, per area."""
-    from dispatch.maps import MIN_CALLS, locate_calls, map_context, map_extent, scenario_areas
+    from dispatch.maps import MIN_CALLS, locate_calls, map_context, scenario_areas
 
     d = plan.demand
     areas = scenario_areas(scenario, d.source_lat, d.source_lon)
@@ -80,18 +80,15 @@ def posts_maps(plan: PostsPlan, scenario: Scenario, within_min: float) -> PostsM
         (site, float(lat), float(lon))
         for site, lat, lon in zip(plan.today_ids, plan.today_lat, plan.today_lon, strict=True)
     ]
-    ctx = map_context(scenario, areas, stations=today, lats=d.source_lat, lons=d.source_lon)
     cands = plan.candidates
-    points = [(la, lo) for _, la, lo in today]
-    points += list(zip(cands.lat.tolist(), cands.lon.tolist(), strict=True))
-    if areas.kind == "hexagons" or not len(areas):
-        points += [(float(np.min(d.source_lat)), float(np.min(d.source_lon)))]
-        points += [(float(np.max(d.source_lat)), float(np.max(d.source_lon)))]
-    if ctx.lines is not None:
-        lines = ctx.lines
-        points += [(float(lines[..., 1].min()), float(lines[..., 0].min()))]
-        points += [(float(lines[..., 1].max()), float(lines[..., 0].max()))]
-    ctx = dataclasses.replace(ctx, extent=map_extent(points, areas))
+    ctx = map_context(
+        scenario,
+        areas,
+        stations=today,
+        lats=d.source_lat,
+        lons=d.source_lon,
+        points=list(zip(cands.lat.tolist(), cands.lon.tolist(), strict=True)),
+    )
     area = locate_calls(areas, d.source_lat, d.source_lon)
     min_calls = scenario.map.min_calls if scenario.map is not None else MIN_CALLS
     reach = area_reach(plan, area, len(areas), within_min * 60.0, min_calls)
@@ -138,7 +135,11 @@ def _draw_both(ax: Any, maps: PostsMaps, plan: PostsPlan) -> list[Any]:
 
 def figure_posts_map(maps: PostsMaps, plan: PostsPlan, path: Path) -> Path:
     """The chosen posts against today's sites over the calls: each demand point sized by its
-    calls and coloured by the post that serves it (grey: none), candidates as small crosses."""
+    calls and coloured by the post that serves it (grey: none), candidates as small crosses.
+
+    Posts take the Okabe-Ito colours in turn; past six the colours repeat, and the posts' names
+    beside them tell them apart.
+    """
     from matplotlib.lines import Line2D
 
     from dispatch.maps import (
@@ -178,7 +179,7 @@ def figure_posts_map(maps: PostsMaps, plan: PostsPlan, path: Path) -> Path:
             ls="none",
             color="#999999",
             alpha=0.6,
-            label=f"calls, by the post serving them (area: calls, {d.cell_m:g} m cells)",
+            label=f"calls in {d.cell_m:g} m cells (dot size: calls), by the post serving them",
         ),
     ]
     furnish(ax, ctx)
