@@ -36,7 +36,8 @@ def posts(
         float | None,
         typer.Option(
             "--cover-min",
-            help="Travel minutes that count as covered (mclp; also the report's threshold).",
+            help="Travel minutes that count as covered (mclp), and as reached on the report's "
+            "maps (default there: the target less the median call processing and turnout).",
         ),
     ] = None,
     keep_existing: Annotated[
