@@ -979,7 +979,7 @@ class StraightLineTimes(TravelTimes):
         if found is not None:
             return found
         total = self._pair(int(origin), int(destination), band)
-        if not np.isfinite(total):
+        if not math.isfinite(total):
             raise InputError(f"no route within {self.cutoff_s:.0f} s")
         fractions = self._fractions.get(steps)
         if fractions is None:  # fractions of the way, all (0 .. 1) and the inner ones

@@ -268,7 +268,10 @@ class FairnessTieBreak:
 
     def pick(self, rows: IntArray, score: FloatArray, fleet: Fleet) -> int:
         """The row of ``rows`` with the least load this shift; ties by score, then row."""
-        return int(rows[np.lexsort((rows, score[rows], fleet.load_s[rows]))[0]])
+        load = fleet.load_s
+        # a handful of rows: the smallest (load, score, row) key, without sorting arrays
+        candidates: list[int] = rows.tolist()
+        return min(candidates, key=lambda r: (load.item(r), score.item(r), r))
 
 
 def hold_codes(rules: tuple[HoldRule, ...], now_s: float, fleet: Fleet) -> npt.NDArray[np.int8]:
