@@ -239,6 +239,17 @@ def test_without_areas_the_maps_use_hexagonal_cells_and_add_up(folder: Path) -> 
     assert (folder / "out" / "figures" / "map_posts_reach.png").is_file()
     assert not (folder / "out" / "figures" / "map_posts_replay.png").exists()  # no replay
     assert "Calls within 5.0 min of travel of the nearest site" in page.read_text()
+    # One post by maximal covering leaves two clusters beyond 3 min: their cells at 0 %.
+    one = plan_posts(scenario, read_candidates(folder / "candidates.csv"), 1, objective="mclp",
+                     cover_min=3.0)  # fmt: skip
+    write_posts_report(
+        one, None, folder / "one", scenario=scenario, title="t", command="c", within_min=3.0
+    )
+    reach = posts_maps(one, scenario, 3.0).reach
+    data = reach.calls >= reach.min_calls
+    assert set(reach.plan[data].tolist()) == {0.0, 1.0}
+    ink, spread = not_blank(folder / "one" / "figures" / "map_posts.png")
+    assert ink > 0.03 and spread > 0.05
 
 
 def test_each_call_points_to_the_demand_point_of_its_cell(folder: Path) -> None:

@@ -182,6 +182,12 @@ def figure_posts_map(maps: PostsMaps, plan: PostsPlan, path: Path) -> Path:
             label=f"calls in {d.cell_m:g} m cells (dot size: calls), by the post serving them",
         ),
     ]
+    if (plan.siting.assignment < 0).any():
+        handles.append(
+            Line2D(
+                [], [], marker="o", ms=6, ls="none", color="#bdbdbd", label="calls no post covers"
+            )
+        )
     furnish(ax, ctx)
     ax.legend(handles=handles, **{**BELOW, "ncols": 2})
     ax.set_title(f"{plan.k} chosen posts ({plan.objective}) and today's sites")
@@ -192,6 +198,7 @@ def figure_reach_map(maps: PostsMaps, plan: PostsPlan, path: Path) -> Path:
     """Per area: share of calls within the travel time of the nearest site, today and planned
     (one scale), and the change (percentage points, diverging)."""
     from matplotlib.colors import Normalize
+    from matplotlib.lines import Line2D
 
     from dispatch.maps import (
         draw_areas,
@@ -242,8 +249,6 @@ def figure_reach_map(maps: PostsMaps, plan: PostsPlan, path: Path) -> Path:
         label="change, points (purple: more)",
         **under,
     )
-    from matplotlib.lines import Line2D
-
     handles = [
         no_data_handle(reach.min_calls, per="calls"),
         Line2D([], [], marker="^", ms=8, ls="none", color="black", label="today's site"),
