@@ -185,7 +185,7 @@ def figure_posts_map(maps: PostsMaps, plan: PostsPlan, path: Path) -> Path:
     if (plan.siting.assignment < 0).any():
         handles.append(
             Line2D(
-                [], [], marker="o", ms=6, ls="none", color="#bdbdbd", label="calls no post covers"
+                [], [], marker="o", ms=6, ls="none", color="#bdbdbd", label="calls no post reaches"
             )
         )
     furnish(ax, ctx)
