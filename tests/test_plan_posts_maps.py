@@ -8,6 +8,7 @@ import json
 import math
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -299,3 +300,37 @@ def test_a_bad_areas_file_fails_before_the_solve_naming_it(
     err = capsys.readouterr().err.strip()
     assert "areas.geojson" in err and "Traceback" not in err and len(err.splitlines()) == 1
     assert not (folder / "plan" / "posts_scenario.toml").exists()
+
+
+def test_an_area_without_calls_is_drawn_as_no_data_on_the_reach_map(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from matplotlib.colors import to_rgba
+
+    import dispatch.plan.posts_report as page
+    from dispatch.maps import NO_DATA_FACE
+
+    scenario = dispatch.load_scenario(folder / "scenario.toml")
+    plan = plan_posts(scenario, read_candidates(folder / "candidates.csv"), 3)
+    maps = page.posts_maps(plan, scenario, 5.0)
+    empty = maps.ctx.areas.names.index("Empty West")
+    assert maps.reach.calls[empty] == 0.0 and np.isnan(maps.reach.change[empty])
+    seen: list[list[tuple[np.ndarray, str | None]]] = []
+    real = page.save_png
+
+    def keep(fig: Any, path: Path) -> Path:
+        for ax in fig.axes[:3]:
+            seen.append([(np.asarray(c.get_facecolor()), c.get_hatch()) for c in ax.collections])
+        return real(fig, path)
+
+    monkeypatch.setattr(page, "save_png", keep)
+    page.figure_reach_map(maps, plan, folder / "reach.png")
+    grey = np.array(to_rgba(NO_DATA_FACE))
+    # Each of the three panels: the three boxes with calls in colour, the empty one in its own
+    # grey hatched layer, never in the scale's colour for 0 % (or for no change).
+    assert len(seen) == 3
+    for (faces, hatch), (no_data, no_data_hatch) in (layers[:2] for layers in seen):
+        assert len(faces) == 3 and hatch is None
+        assert not np.any(np.all(np.isclose(faces, grey), axis=1))
+        assert len(no_data) == 1 and no_data_hatch == "////"
+        assert np.allclose(no_data[0], grey)
