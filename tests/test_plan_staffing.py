@@ -132,6 +132,17 @@ def test_the_written_roster_puts_on_duty_exactly_the_planned_teams(planned) -> N
     assert plan.schedule.team_hours == int(plan.schedule.on_duty.sum())
 
 
+def test_the_live_service_accepts_the_plan(planned) -> None:
+    from dispatch.live.state import LiveConfig
+
+    out, _ = planned
+    config = LiveConfig.from_scenario(
+        dispatch.load_scenario(out / "plan.toml"), read_raw(out / "plan.toml")
+    )
+    planned_ids = {t.team_id for t in dispatch.load_scenario(out / "plan.toml").teams}
+    assert set(config.team_ids) == planned_ids
+
+
 def test_a_roster_varying_by_day_keeps_one_clock_start_per_team(city: Path, tmp_path: Path) -> None:
     # Two teams from 07:00 on weekdays, one at weekends; three from 15:00 on Friday only.
     shifts = [(24 * d + 7, 8, 2 if d < 5 else 1) for d in range(7)] + [(24 * 4 + 15, 8, 3)]
@@ -316,6 +327,11 @@ def test_the_command_writes_the_plan_its_tables_and_report(city: Path, tmp_path:
     # The plan is a scenario the other commands accept.
     again = run_cli("simulate", str(out / "plan.toml"), "--out", str(tmp_path / "sim"))
     assert again.returncode == 0, again.stderr
+    swept = run_cli(
+        "sweep", str(out / "plan.toml"), "--out", str(tmp_path / "sweep"),
+        "--vary", "policy.fallback_after_min=10,15", "--replications", "1",
+    )  # fmt: skip
+    assert swept.returncode == 0, swept.stderr
 
 
 @pytest.mark.parametrize(
