@@ -866,14 +866,14 @@ class StraightLineTimes(TravelTimes):
         self._lat_rad: list[float] = []
         self._lon_rad: list[float] = []
         self._cos_lat: list[float] = []
-        self._pairs: dict[tuple[int, int], float] = {}
         self._routes: dict[tuple[int, int], Route] = {}
         self._fractions: dict[int, tuple[FloatArray, list[float]]] = {}
-        # Bands 1.. keep their pairs and routes apart from band 0's.
-        self._band_pairs: list[dict[tuple[int, int], float]] = [
-            self._pairs,
-            *({} for _ in range(self.n_bands - 1)),
-        ]
+        # The pair cache by band, then destination, then origin: one dictionary read per team
+        # of a dispatch on small integer keys (a flat cache keyed by (origin, destination)
+        # tuples builds and hashes a tuple per team, in one dictionary of millions of entries).
+        self._band_rows: list[dict[int, dict[int, float]]] = [{} for _ in range(self.n_bands)]
+        self._pair_count = [0] * self.n_bands  # a list: the anchored views share it
+        # Bands 1.. keep their routes apart from band 0's.
         self._band_routes: list[dict[tuple[int, int], Route]] = [
             self._routes,
             *({} for _ in range(self.n_bands - 1)),
@@ -916,11 +916,12 @@ class StraightLineTimes(TravelTimes):
 
     def _pair(self, origin: int, destination: int, band: int = 0) -> float:
         """Seconds between two places under band ``band``, cached."""
-        key = (origin, destination)
-        pairs = self._band_pairs[band]
-        found = pairs.get(key)
-        if found is not None:
-            return found
+        rows = self._band_rows[band]
+        row = rows.get(destination)
+        if row is not None:
+            found = row.get(origin)
+            if found is not None:
+                return found
         # Great-circle metres (the haversine of `haversine_m`, on Python floats: a dispatch asks
         # about a handful of teams, where numpy's per-call overhead dominates).
         lat_rad, cos_lat = self._lat_rad, self._cos_lat
@@ -934,9 +935,15 @@ class StraightLineTimes(TravelTimes):
         seconds = metres * self._band_seconds_per_m[band]
         if seconds > self.cutoff_s:
             seconds = math.inf
-        if len(pairs) >= PAIR_CACHE_SIZE:
-            pairs.clear()
-        pairs[key] = seconds
+        count = self._pair_count
+        if count[band] >= PAIR_CACHE_SIZE:
+            rows.clear()
+            count[band] = 0
+            row = None
+        if row is None:
+            row = rows[destination] = {}
+        row[origin] = seconds
+        count[band] += 1
         return seconds
 
     def time(self, origin: int, destination: int, at_s: float | None = None) -> float:
@@ -948,13 +955,14 @@ class StraightLineTimes(TravelTimes):
     ) -> FloatArray:
         band = 0 if self.bands is None or at_s is None else self.band_at(at_s)
         if len(origins) <= SMALL_FLEET:
+            pair = self._pair
+            row = self._band_rows[band].get(destination)
+            if row is None:  # a destination not seen before
+                return np.array([pair(o, destination, band) for o in origins.tolist()])
             # A pair seen before is one dictionary read; `_pair` computes the others (and
             # answers a cached 0.0, which is falsy, again: the same value).
-            get = self._band_pairs[band].get
-            pair = self._pair
-            return np.array(
-                [get((o, destination)) or pair(o, destination, band) for o in origins.tolist()]
-            )
+            get = row.get
+            return np.array([get(o) or pair(o, destination, band) for o in origins.tolist()])
         table = self._places
         seconds = (
             haversine_m(
