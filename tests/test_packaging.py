@@ -31,8 +31,9 @@ LOCK = ROOT / "requirements.lock"
 OAKLAND = ROOT / "tests" / "data" / "West-Oakland.osm.bz2"
 BASE_SCENARIO = ROOT / "tests" / "data" / "scenarios" / "base" / "scenario.toml"
 
-#: Extras that only developers install; nothing in ``dispatch/`` may need them at run time.
-DEV_EXTRAS = frozenset({"dev"})
+#: Extras that only developers install (tools; the benchmarks' baselines and data); nothing in
+#: ``dispatch/`` may need them at run time.
+DEV_EXTRAS = frozenset({"dev", "bench"})
 
 
 @dataclass(frozen=True)
