@@ -356,7 +356,8 @@ class Matcher:
     ) -> Choice:
         tier = int(fleet.tiers(self.rules, risk)[0][i])
         if self._specialist_lookup[risk][tier]:
-            return Choice(i, eta.item(i), tier, True, None, note)
+            choice: Choice = _new_tuple(Choice, (i, eta.item(i), tier, True, None, note))
+            return choice
         s = self._rescore(place, risk, fleet, specialist_only, zone, call_type, now_s)
         available = fleet.dispatchable & (self._holds(fleet, now_s) == 0)
         return Choice(i, float(eta[i]), tier, False, self._reason(s, fleet, available), note)

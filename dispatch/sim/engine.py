@@ -290,11 +290,11 @@ class Replay:
             self.rec.outcome[c] = NOT_SIMULATED
         # Calls enter through one chain of events in ready-time order, so the event heap holds
         # only what is in flight, not the whole year.
-        self._arrivals = sorted(
-            zip(
-                ready[self.simulated].tolist(), np.flatnonzero(self.simulated).tolist(), strict=True
-            )
-        )
+        # By ready time, ties by call row: a stable sort of the rows (already in row order).
+        rows = np.flatnonzero(self.simulated)
+        order = np.argsort(ready[rows], kind="stable")
+        self._arrival_s: list[float] = ready[rows][order].tolist()
+        self._arrival_call: list[int] = rows[order].tolist()
         self._next_arrival = 0
         if self.log_events:
             for c in np.flatnonzero(self.simulated).tolist():
@@ -372,8 +372,9 @@ class Replay:
 
     def _schedule_next_arrival(self, now: float) -> None:
         k = self._next_arrival
-        if k < len(self._arrivals):
-            at, self._arriving = self._arrivals[k]
+        if k < len(self._arrival_s):
+            at = self._arrival_s[k]
+            self._arriving = self._arrival_call[k]
             self._next_arrival = k + 1
             self.env.timeout(at - now).callbacks.append(self._on_ready)
 
