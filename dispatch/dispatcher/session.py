@@ -34,6 +34,7 @@ specialist_only=True, wellness=None), Timer(timer_id='fallback:1', at_s=690.0)]
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
@@ -300,7 +301,7 @@ class Dispatcher:
         key = (origin, destination, band)
         route = self._legs.get(key)
         if route is None:
-            if np.isfinite(self.travel.time(origin, destination, at_s)):
+            if math.isfinite(self.travel.time(origin, destination, at_s)):
                 route = Leg(self.travel.route(origin, destination, at_s))
             else:  # beyond the oracle's cut-off: count the cut-off, arrive at once after it
                 cutoff = self.travel.cutoff_s
