@@ -13,6 +13,7 @@ is dispatched or cleared, not scheduled: nothing can change them once the team i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -55,16 +56,45 @@ _TEAM_EVENTS: dict[type, str] = {
 }
 
 
+class Deferred:
+    """The draws of a random stream that nothing else reads, made when first asked for.
+
+    The stream is its own, so the values are the same whenever they are made; a replay that
+    never needs them (no transport, no call for the fallback pool) never draws them, nor
+    imports what their distribution needs.
+    """
+
+    __slots__ = ("_make", "_values")
+
+    def __init__(self, make: Callable[[], npt.NDArray[np.float64]]) -> None:
+        self._make = make
+        self._values: npt.NDArray[np.float64] | None = None
+
+    def values(self) -> npt.NDArray[np.float64]:
+        if self._values is None:
+            self._values = self._make()
+        return self._values
+
+
+def drawn(draws: npt.NDArray[np.float64] | Deferred) -> npt.NDArray[np.float64]:
+    """The values of ``draws``, drawing them first when they are `Deferred`."""
+    return draws.values() if isinstance(draws, Deferred) else draws
+
+
 @dataclass
 class CallDraws:
-    """Per-call random draws of one replication (seconds; ``transport`` resolved to 0/1)."""
+    """Per-call random draws of one replication (seconds; ``transport`` resolved to 0/1).
+
+    ``handoff_s`` and ``pool_travel_s`` may be `Deferred`: only transports and the fallback
+    pool read them (`drawn` gives the values).
+    """
 
     processing_s: npt.NDArray[np.float64]
     turnout_s: npt.NDArray[np.float64]
     on_scene_s: npt.NDArray[np.float64]
     transport: npt.NDArray[np.bool_]
-    handoff_s: npt.NDArray[np.float64]
-    pool_travel_s: npt.NDArray[np.float64]
+    handoff_s: npt.NDArray[np.float64] | Deferred
+    pool_travel_s: npt.NDArray[np.float64] | Deferred
 
 
 @dataclass
@@ -224,8 +254,9 @@ class Replay:
         self.turnout = draws.turnout_s.tolist()
         self.on_scene = draws.on_scene_s.tolist()
         self.transport = draws.transport.tolist()
-        self.handoff = draws.handoff_s.tolist()
-        self.pool_travel = draws.pool_travel_s.tolist()
+        # Read only by transports and by calls for the fallback pool (drawn on first use).
+        self.handoff: list[float] = drawn(draws.handoff_s).tolist() if draws.transport.any() else []
+        self.pool_travel: list[float] | None = None
         self.pool_fallback = pool_fallback
         self.horizon_s = horizon_s
         self.log_events = event_log
@@ -413,6 +444,8 @@ class Replay:
 
     def _pool_response(self, c: int, now: float) -> None:
         rec = self.rec
+        if self.pool_travel is None:
+            self.pool_travel = drawn(self.draws.pool_travel_s).tolist()
         travel = self.pool_travel[c]
         arrived = now + travel
         clear = arrived + self.on_scene[c]

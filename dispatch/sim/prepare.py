@@ -8,6 +8,7 @@ comparison (common random numbers).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,7 @@ from dispatch.sim.demand import (
     synthetic_table,
     table_from_log,
 )
-from dispatch.sim.engine import CallDraws, FleetSetup
+from dispatch.sim.engine import CallDraws, Deferred, FleetSetup
 from dispatch.sim.shifts import duty_intervals
 from dispatch.travel import TravelTimes
 
@@ -194,8 +195,10 @@ def draw(prep: Prepared, calls: CallTable, rngs: dict[str, np.random.Generator])
         turnout_s=service.turnout.sample(rngs["turnout"], n),
         on_scene_s=on_scene,
         transport=transport.astype(bool),
-        handoff_s=service.handoff.sample(rngs["handoff"], n),
-        pool_travel_s=prep.scenario.policy.fallback_response.sample(rngs["fallback"], n),
+        handoff_s=Deferred(partial(service.handoff.sample, rngs["handoff"], n)),
+        pool_travel_s=Deferred(
+            partial(prep.scenario.policy.fallback_response.sample, rngs["fallback"], n)
+        ),
     )
 
 
