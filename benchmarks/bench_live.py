@@ -2,8 +2,9 @@
 
 Starts the real service as a subprocess (``dispatch serve`` on a fresh SQLite journal, a
 dispatcher key made with ``dispatch keys create``) on a scenario of 200 units around the clock
-at four stations, straight-line travel. Then an async client on loopback (httpx, HTTP/1.1
-keep-alive, at most ``--concurrency`` requests in flight) sends for ``--seconds``:
+at four stations, straight-line travel. Then an async client on loopback (a minimal HTTP/1.1
+keep-alive client on asyncio streams, uvloop where installed; at most ``--concurrency``
+requests in flight, one connection each) sends for ``--seconds``:
 
 * 80% unit status events (``POST /v1/events``, one event each, unique ``event_id``): a unit
   the service sent to a call reports ``en_route``, ``on_scene``, then ``available`` with its
@@ -32,7 +33,7 @@ import argparse
 import asyncio
 import collections
 import contextlib
-import importlib.util
+import json
 import os
 import platform
 import random
@@ -43,19 +44,15 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import httpx
-
-if importlib.util.find_spec("sniffio") is None:
-    # httpcore tries to import sniffio on every request; without it installed each attempt
-    # searches sys.path again (a tenth of a millisecond). A None entry fails at once.
-    sys.modules["sniffio"] = None  # type: ignore[assignment]
+from typing import Any, TypeVar, cast
 
 BIN = Path(sys.executable).parent
+T = TypeVar("T")
 GOAL_RPS = 1_000.0
 GOAL_CALL_P99_MS = 20.0
 STATIONS = {
@@ -162,6 +159,117 @@ class Fleet:
         )
 
 
+class HTTPError(Exception):
+    """A request that got no HTTP answer: connection refused or closed, timeout, bad answer."""
+
+
+class Connection(asyncio.Protocol):
+    """One HTTP/1.1 keep-alive connection carrying one request at a time.
+
+    A minimal client for a known server: requests with a ``Content-Length`` body, answers
+    with a ``Content-Length`` body (no chunked encoding); it reconnects when the server closed
+    the connection (``Connection: close``) and fails a request with `HTTPError` when there is
+    no answer within ``timeout_s``.
+    """
+
+    def __init__(self, host: str, port: int, key: str, timeout_s: float = 30.0) -> None:
+        self.host, self.port, self.timeout_s = host, port, timeout_s
+        self._head = (
+            f"Host: {host}:{port}\r\nAuthorization: Bearer {key}\r\n"
+            "Content-Type: application/json\r\n"
+        ).encode()
+        self._transport: asyncio.Transport | None = None
+        self._buffer = bytearray()
+        self._waiter: asyncio.Future[tuple[int, bytes]] | None = None
+        self._body_at = -1  # where the answer's body starts, -1 until its head is read
+        self._length = 0
+        self._status = 0
+        self._close = False
+
+    async def _connect(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._buffer.clear()
+        self._body_at = -1
+        try:
+            transport, _ = await loop.create_connection(lambda: self, self.host, self.port)
+        except OSError as error:
+            raise HTTPError(f"connect: {error}") from None
+        self._transport = transport
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.Transport, transport)  # uvloop's is no subclass
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._transport = None
+        self._fail("connection closed")
+
+    def data_received(self, data: bytes) -> None:
+        self._buffer += data
+        waiter = self._waiter
+        if waiter is None or waiter.done():
+            return
+        if self._body_at < 0:
+            end = self._buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            lines = self._buffer[:end].decode("latin-1").split("\r\n")
+            try:
+                self._status = int(lines[0].split(" ", 2)[1])
+            except (IndexError, ValueError):
+                self._fail(f"bad status line {lines[0]!r}")
+                return
+            self._length, self._close = 0, False
+            for line in lines[1:]:
+                name, _, value = line.partition(":")
+                name = name.strip().lower()
+                if name == "content-length":
+                    self._length = int(value)
+                elif name == "connection":
+                    self._close = value.strip().lower() == "close"
+                elif name == "transfer-encoding":
+                    self._fail("chunked answers are not supported")
+                    return
+            self._body_at = end + 4
+        end = self._body_at + self._length
+        if len(self._buffer) < end:
+            return
+        body = bytes(self._buffer[self._body_at : end])
+        del self._buffer[:end]
+        self._body_at = -1
+        waiter.set_result((self._status, body))
+
+    def _fail(self, why: str) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_exception(HTTPError(why))
+
+    async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+        """Send one request; its status and body."""
+        if self._transport is None or self._transport.is_closing():
+            await self._connect()
+        assert self._transport is not None
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[tuple[int, bytes]] = loop.create_future()
+        self._waiter = waiter
+        timer = loop.call_later(self.timeout_s, self._fail, "timeout")
+        self._transport.write(
+            b"%s %s HTTP/1.1\r\n%sContent-Length: %d\r\n\r\n%s"
+            % (method.encode(), path.encode(), self._head, len(body), body)
+        )
+        try:
+            answer: tuple[int, bytes] = await waiter
+        finally:
+            timer.cancel()
+            self._waiter = None
+        if self._close:
+            self.close()
+        return answer
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+            self._transport = None
+
+
 @dataclass
 class Tally:
     # from the request's scheduled start (waiting for a free connection included) ...
@@ -184,7 +292,7 @@ class Load:
         self.tally = Tally()
         self.n = 0
 
-    async def one(self, client: httpx.AsyncClient, started: float) -> None:
+    async def one(self, client: Connection, started: float) -> None:
         """One request of the mix; latency counts from ``started`` (perf_counter)."""
         self.n += 1
         if self.rng.random() < 0.2:
@@ -192,7 +300,7 @@ class Load:
         else:
             await self._event(client, started)
 
-    async def _call(self, client: httpx.AsyncClient, started: float) -> None:
+    async def _call(self, client: Connection, started: float) -> None:
         lat, lon = self.fleet.near(spread=0.02)
         body = {
             "call_id": f"B-{self.n}",
@@ -208,7 +316,7 @@ class Load:
             self.tally.calls[answer["decision"]] += 1
             self.fleet.sent(answer.get("decisions", []))
 
-    async def _event(self, client: httpx.AsyncClient, started: float) -> None:
+    async def _event(self, client: Connection, started: float) -> None:
         picked = self.fleet.next_event()
         if picked is None:
             self.tally.skipped += 1
@@ -232,32 +340,33 @@ class Load:
             self.fleet.sent(answer.get("decisions", []))
 
     async def _post(
-        self, client: httpx.AsyncClient, kind: str, path: str, body: Any, started: float
+        self, client: Connection, kind: str, path: str, body: Any, started: float
     ) -> dict[str, Any] | None:
+        data = json.dumps(body).encode()
         sent = time.perf_counter()
         try:
-            response = await client.post(path, json=body)
-        except httpx.HTTPError as error:
-            self.tally.errors[f"{kind} {type(error).__name__}"] += 1
+            status, text = await client.request("POST", path, data)
+        except HTTPError as error:
+            self.tally.errors[f"{kind} {error}"] += 1
             return None
         answered = time.perf_counter()
         self.tally.latency_s[kind].append(answered - started)
         self.tally.service_s[kind].append(answered - sent)
-        if not response.is_success:
-            self.tally.errors[f"{kind} HTTP {response.status_code}"] += 1
+        if not 200 <= status < 300:
+            self.tally.errors[f"{kind} HTTP {status}"] += 1
             return None
-        answer: dict[str, Any] = response.json()
+        answer: dict[str, Any] = json.loads(text)
         return answer
 
 
-async def paced(load: Load, clients: list[httpx.AsyncClient], seconds: float, rate: float) -> float:
+async def paced(load: Load, clients: list[Connection], seconds: float, rate: float) -> float:
     """Start requests at ``rate``/s for ``seconds``, each on an idle client (waits for one)."""
-    idle: asyncio.Queue[httpx.AsyncClient] = asyncio.Queue()
+    idle: asyncio.Queue[Connection] = asyncio.Queue()
     for client in clients:
         idle.put_nowait(client)
     tasks: set[asyncio.Task[None]] = set()
 
-    async def run(client: httpx.AsyncClient, started: float) -> None:
+    async def run(client: Connection, started: float) -> None:
         try:
             await load.one(client, started)
         finally:
@@ -282,12 +391,12 @@ async def paced(load: Load, clients: list[httpx.AsyncClient], seconds: float, ra
     return time.perf_counter() - start
 
 
-async def closed(load: Load, clients: list[httpx.AsyncClient], seconds: float) -> float:
+async def closed(load: Load, clients: list[Connection], seconds: float) -> float:
     """A worker per client, each sending its next request when the last is answered."""
     start = time.perf_counter()
     end = start + seconds
 
-    async def worker(client: httpx.AsyncClient) -> None:
+    async def worker(client: Connection) -> None:
         while (t := time.perf_counter()) < end:
             await load.one(client, t)
 
@@ -295,22 +404,13 @@ async def closed(load: Load, clients: list[httpx.AsyncClient], seconds: float) -
     return time.perf_counter() - start
 
 
-async def drive(base: str, key: str, args: argparse.Namespace) -> tuple[Tally, float, int]:
-    # One single-connection client per request in flight: httpcore's pool scans all its
-    # connections on every request, which costs more than the request itself at 64 of them.
-    async with contextlib.AsyncExitStack() as stack:
-        clients = [
-            await stack.enter_async_context(
-                httpx.AsyncClient(
-                    base_url=base,
-                    headers={"Authorization": f"Bearer {key}"},
-                    limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-                    timeout=30.0,
-                )
-            )
-            for _ in range(args.concurrency)
-        ]
-        units = (await clients[0].get("/v1/units")).raise_for_status().json()  # key check
+async def drive(port: int, key: str, args: argparse.Namespace) -> tuple[Tally, float, int]:
+    clients = [Connection("127.0.0.1", port, key) for _ in range(args.concurrency)]
+    try:
+        status, text = await clients[0].request("GET", "/v1/units")  # the key works
+        if status != 200:
+            raise RuntimeError(f"GET /v1/units answered {status}: {text[:200]!r}")
+        units = json.loads(text)
         rng = random.Random(args.seed)
         fleet = Fleet(
             rng=rng,
@@ -323,6 +423,9 @@ async def drive(base: str, key: str, args: argparse.Namespace) -> tuple[Tally, f
         else:
             elapsed = await closed(load, clients, args.seconds)
         return load.tally, elapsed, len(units)
+    finally:
+        for client in clients:
+            client.close()
 
 
 def start_server(folder: Path, db: str, port: int, profile: str | None) -> subprocess.Popen[bytes]:
@@ -341,11 +444,23 @@ def wait_healthy(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise RuntimeError(f"dispatch serve exited:\n{log.read_text(errors='replace')}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{base}/v1/health", timeout=1.0).status_code == 200:
+        with (
+            contextlib.suppress(OSError),
+            urllib.request.urlopen(f"{base}/v1/health", timeout=1.0) as answer,
+        ):
+            if answer.status == 200:
                 return
         time.sleep(0.1)
     raise RuntimeError("dispatch serve did not answer /v1/health within 60 s")
+
+
+def run_client(main: Coroutine[Any, Any, T]) -> T:
+    """Run the client on uvloop where it is installed (as the server does), else asyncio."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
 
 
 def cpu_s(pid: int | None = None) -> float:
@@ -424,7 +539,7 @@ def main(argv: list[str] | None = None) -> None:
         try:
             wait_healthy(base, server, folder / "server.log")
             before = cpu_s(server.pid), cpu_s()
-            tally, elapsed, units = asyncio.run(drive(base, key, args))
+            tally, elapsed, units = run_client(drive(port, key, args))
             cpu = cpu_s(server.pid) - before[0], cpu_s() - before[1]
         finally:
             # uvicorn shuts down cleanly (the journal is flushed), then re-raises the signal:
