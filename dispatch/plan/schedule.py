@@ -336,7 +336,8 @@ def schedule_shifts(
     lengths = rules.usable_lengths()
     if max(lengths) > period:
         raise InputError(f"a {max(lengths)} h shift is longer than the {period} h period")
-    clocks = sorted(set(range(24) if rules.start_hours is None else rules.start_hours))
+    allowed = range(24) if rules.start_hours is None else rules.start_hours
+    clocks = sorted({int(h) for h in allowed})  # 7.0 passes the rules' check: use 7
     starts = [s for s in range(period) if s % 24 in clocks]
     nb = rules.break_hours()
     offsets = rules.break_offsets()
