@@ -443,3 +443,41 @@ def test_the_board_page_holds_no_data_and_reads_the_api_with_a_key(live: Live) -
     feed = live.get("/v1/recommendations")
     assert [r["call_id"] for r in feed] == ["A"]
     assert feed[0]["explanation"]["alternatives"][0]["verdict"] == "chosen"
+
+
+# -- the lean path of the hot routes answers as the routes do ---------------------------------
+def test_hot_routes_answer_as_the_fastapi_routes(scenario: Path, tmp_path: Path) -> None:
+    """The same requests to two services: one on the lean path (``application/json`` with a
+    key the service has verified), one through the FastAPI routes (a ``+json`` content type,
+    which only they take); the answers are the same, refusals included."""
+    requests = [
+        ("/v1/events", event("e1", "P-1", 1, "available", lat=38.60, lon=-90.24)),
+        ("/v1/events", event("e1", "P-1", 1, "available", lat=38.60, lon=-90.24)),  # duplicate
+        ("/v1/events", event("e1", "P-1", 2, "on_scene")),  # id reused: rejected
+        ("/v1/events", event("e2", "P-1", 0, "on_scene")),  # stale
+        ("/v1/events", event("e3", "nobody", 3, "available")),  # unknown unit
+        ("/v1/calls", call("C1", risk="high")),
+        ("/v1/calls", call("C1")),  # 409
+        ("/v1/calls", call("C2", lat=91.0)),  # out of range: 422
+        ("/v1/calls", call("C3", lat=38.61, lon=-90.25, priority=1)),
+        (
+            "/v1/events",
+            {"events": [event("e4", "CR-N", 5, "en_route"), event("e5", "P-2", 5, "x")]},
+        ),
+        ("/v1/calls", call("C4", zone="z", flags=["weapon"])),
+        ("/v1/events", event("e6", "CR-N", 6, "available")),
+        ("/v1/events", {"event_id": "e7"}),  # invalid: the routes answer 422
+        ("/v1/calls", {**call("C5"), "lattitude": 1}),  # unknown field
+    ]
+    answers: list[list[tuple[int, object]]] = []
+    for name, content_type in (("lean", "application/json"), ("routes", "application/x+json")):
+        with running(scenario, f"sqlite:///{tmp_path / f'{name}.db'}", Clock(T0)) as live:
+            assert live.client.get("/v1/units", headers=live.headers("dispatcher")).is_success
+            headers = {**live.headers(), "Content-Type": content_type}
+            seen = []
+            for path, body in requests:
+                response = live.client.post(path, content=json.dumps(body), headers=headers)
+                seen.append((response.status_code, response.json()))
+            answers.append(seen)
+    assert answers[0] == answers[1]
+    assert [status for status, _ in answers[0]] == [200] * 6 + [409, 422] + [200] * 4 + [422] * 2

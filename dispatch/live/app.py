@@ -21,7 +21,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -114,6 +114,131 @@ class _BodyTooLargeError(Exception):
     pass
 
 
+EVENTS_IN: TypeAdapter[UnitEvent | EventBatch] = TypeAdapter(UnitEvent | EventBatch)
+EVENTS_OUT: TypeAdapter[EventResult | BatchResult] = TypeAdapter(EventResult | BatchResult)
+CALL_IN: TypeAdapter[CallIn] = TypeAdapter(CallIn)
+CALL_OUT: TypeAdapter[CallDecision] = TypeAdapter(CallDecision)
+JSON_HEADERS = [(b"content-type", b"application/json")]
+
+
+class HotRoutes:
+    """ASGI middleware: ``POST /v1/events`` and ``POST /v1/calls`` on their common path, lean.
+
+    A request with a key this process has verified before (of a role that may write), a JSON
+    content type and a body that validates is validated once, straight from its bytes, by the
+    route's own pydantic models, applied as the route applies it, and answered with what the
+    route's response model makes of the answer, encoded once. Everything else (no key, an
+    unknown or revoked one, the wrong role, another content type, a body that does not
+    validate, any other route) goes on to the FastAPI routes with its body, so every refusal is
+    made where it is declared. The routes and the OpenAPI document stay as they are; a request
+    on this path skips FastAPI's per-request dependency and serialisation machinery.
+    """
+
+    def __init__(self, app: ASGIApp, service: LiveService) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path")
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or path not in ("/v1/events", "/v1/calls")
+            or not self._authorized(scope["headers"])
+        ):
+            await self.app(scope, receive, send)
+            return
+        chunks = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away: nobody to answer
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        try:
+            if path == "/v1/events":
+                events = EVENTS_IN.validate_json(body)
+            else:
+                call = CALL_IN.validate_json(body)
+        except ValidationError:
+            replayed = False
+
+            async def replay() -> Message:
+                nonlocal replayed
+                if replayed:
+                    return await receive()
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+
+            await self.app(scope, replay, send)
+            return
+        try:
+            if path == "/v1/events":
+                answer = await events_answer(self.service, events)
+                payload = EVENTS_OUT.dump_json(EVENTS_OUT.validate_python(answer))
+            else:
+                answer = await call_answer(self.service, call)
+                payload = CALL_OUT.dump_json(CALL_OUT.validate_python(answer))
+        except (InputError, DatabaseUnavailableError, SQLAlchemyError) as error:
+            response = problem_response(error)
+            await response(scope, receive, send)
+            return
+        headers = [*JSON_HEADERS, (b"content-length", b"%d" % len(payload))]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
+
+    def _authorized(self, headers: list[tuple[bytes, bytes]]) -> bool:
+        """A single Bearer key known to this process, of a dispatcher or admin, and JSON."""
+        authorization: bytes | None = None
+        json_body = False
+        for name, value in headers:
+            if name == b"authorization":
+                if authorization is not None:
+                    return False
+                authorization = value
+            elif name == b"content-type":
+                json_body = value.split(b";", 1)[0].strip().lower() == b"application/json"
+        if authorization is None or not json_body or not authorization.startswith(b"Bearer "):
+            return False
+        key = authorization.removeprefix(b"Bearer ").strip().decode("latin-1")
+        found = self.service.keys.known_role(key)
+        return found is not None and role_allows(found, "dispatcher")
+
+
+def problem_response(error: Exception) -> JSONResponse:
+    """The answer to an error of a change: 409/422 for bad input, 503 for the database."""
+    if isinstance(error, InputError):
+        status = 409 if isinstance(error, ConflictError) else 422
+        return JSONResponse(
+            Problem(detail=str(error), field=error.field).model_dump(), status_code=status
+        )
+    if isinstance(error, DatabaseUnavailableError):
+        return JSONResponse(Problem(detail=str(error)).model_dump(), status_code=503)
+    log.error("database error: %s", type(error).__name__)
+    body = Problem(detail="the database is unavailable").model_dump()
+    return JSONResponse(body, status_code=503)
+
+
+async def events_answer(service: LiveService, body: UnitEvent | EventBatch) -> dict[str, Any]:
+    """``POST /v1/events``: apply the event or the batch, answer once durable."""
+    batch = body.events if isinstance(body, EventBatch) else [body]
+
+    def build(now: float) -> list[dict[str, Any]]:
+        return [_apply_event(service, event, now) for event in batch]
+
+    results = await service.execute(build)
+    if isinstance(body, EventBatch):
+        return {"results": results}
+    return results[0]
+
+
+async def call_answer(service: LiveService, call: CallIn, source: str = "json") -> dict[str, Any]:
+    """``POST /v1/calls`` (and the EIDO intake): apply the call, answer once durable."""
+    return await service.execute(lambda now: _apply_call(service, call, now, source=source))
+
+
 async def _send_problem(send: Send, status: int, detail: str) -> None:
     body = Problem(detail=detail).model_dump_json().encode()
     await send(
@@ -182,13 +307,11 @@ def create_app(
 
     @app.exception_handler(DatabaseUnavailableError)
     async def unavailable(_request: Request, error: DatabaseUnavailableError) -> JSONResponse:
-        return JSONResponse(Problem(detail=str(error)).model_dump(), status_code=503)
+        return problem_response(error)
 
     @app.exception_handler(SQLAlchemyError)
     async def db_error(_request: Request, error: SQLAlchemyError) -> JSONResponse:
-        log.error("database error: %s", type(error).__name__)
-        body = Problem(detail="the database is unavailable").model_dump()
-        return JSONResponse(body, status_code=503)
+        return problem_response(error)
 
     # -- auth --------------------------------------------------------------------------
     def role(needed: str) -> Any:
@@ -208,9 +331,10 @@ def create_app(
 
     reader, dispatcher, admin = role("reader"), role("dispatcher"), role("admin")
 
-    async def run(build: Any) -> Any:
+    async def run(change: Any) -> Any:
+        """Await a change (`LiveService.execute`); bad input becomes a 409 or 422 answer."""
         try:
-            return await service.execute(build)
+            return await change
         except InputError as error:
             status = 409 if isinstance(error, ConflictError) else 422
             raise ApiError(status, str(error), error.field) from None
@@ -235,19 +359,11 @@ def create_app(
         dependencies=[dispatcher],
     )
     async def events(body: UnitEvent | EventBatch) -> Any:
-        batch = body.events if isinstance(body, EventBatch) else [body]
-
-        def build(now: float) -> list[dict[str, Any]]:
-            return [_apply_event(service, event, now) for event in batch]
-
-        results = await run(build)
-        if isinstance(body, EventBatch):
-            return {"results": results}
-        return results[0]
+        return await run(events_answer(service, body))
 
     @app.post("/v1/calls", response_model=CallDecision, responses=ERRORS, dependencies=[dispatcher])
     async def calls(body: CallIn) -> Any:
-        return await run(lambda now: _apply_call(service, body, now))
+        return await run(call_answer(service, body))
 
     @app.post(
         "/v1/calls/eido", response_model=CallDecision, responses=ERRORS, dependencies=[dispatcher]
@@ -273,7 +389,7 @@ def create_app(
             first = error.errors()[0]
             field = ".".join(str(p) for p in first.get("loc", ()))
             raise ApiError(422, f"{field}: {first.get('msg')}", field) from None
-        return await run(lambda now: _apply_call(service, call, now, source="eido"))
+        return await run(call_answer(service, call, source="eido"))
 
     @app.get(
         "/v1/calls/{call_id}", response_model=CallRecord, responses=ERRORS, dependencies=[reader]
@@ -311,7 +427,7 @@ def create_app(
             )
             return {"call_id": call_id, "team_id": body.team_id, **out}
 
-        return await run(build)
+        return await run(service.execute(build))
 
     @app.post(
         "/v1/calls/{call_id}/cancel",
@@ -332,7 +448,7 @@ def create_app(
             )
             return {"call_id": call_id, "state": "cancelled"}
 
-        return await run(build)
+        return await run(service.execute(build))
 
     @app.get(
         "/v1/recommendations",
@@ -403,6 +519,7 @@ def create_app(
         if not service.keys.revoke(key_id):
             raise ApiError(404, f"no active key {key_id!r}", "key_id")
 
+    app.add_middleware(HotRoutes, service=service)  # inside the body limit
     app.add_middleware(BodyLimit, limit=max_body)
     return app
 

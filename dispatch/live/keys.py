@@ -145,6 +145,20 @@ class KeyRing:
             self._verified[fingerprint] = (key_id, row.role)
         return str(row.role)
 
+    def known_role(self, key: str) -> str | None:
+        """The role of a key this process has verified before and that is not revoked, or None.
+
+        Never reads the key table but for the periodic revocation refresh, and never hashes
+        with scrypt: an unknown key gets None here and the full check (`role_of`) elsewhere.
+        """
+        fingerprint = hashlib.sha256(key.encode()).hexdigest()
+        self._refresh_revoked()
+        with self._lock:
+            known = self._verified.get(fingerprint)
+            if known is None or known[0] in self._revoked:
+                return None
+            return known[1]
+
     def _refresh_revoked(self) -> None:
         now = time.monotonic()
         if now - self._revoked_read_s < REVOCATION_REFRESH_S:
