@@ -94,18 +94,24 @@ class GroupWriter:
                     self.failed = exc
                     batch.extend(self._pending)
                     self._pending = []
-            for _, future in batch:
-                _settle(future, error)
+            _settle([future for _, future in batch], error)
 
 
-def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
-    def done() -> None:
-        if future.done():
-            return
-        if error is None:
-            future.set_result(None)
-        else:
-            future.set_exception(error)
+def _settle(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:
+    """Settle ``futures`` from the writer thread: one wake-up of each event loop, not one each."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for future in futures:
+        by_loop.setdefault(future.get_loop(), []).append(future)
 
-    with contextlib.suppress(RuntimeError):  # a closed event loop: nobody waits any more
-        future.get_loop().call_soon_threadsafe(done)
+    def done(waiting: list[asyncio.Future[None]]) -> None:
+        for future in waiting:
+            if future.done():
+                continue
+            if error is None:
+                future.set_result(None)
+            else:
+                future.set_exception(error)
+
+    for loop, waiting in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # a closed event loop: nobody waits any more
+            loop.call_soon_threadsafe(done, waiting)
