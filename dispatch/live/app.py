@@ -5,6 +5,10 @@ an unknown or revoked one, 403 when the key's role may not do this. Bodies above
 get 413. Bad input gets 422 (409 for a state conflict, such as a call id used twice) with a body
 that says what is wrong and names the field; the database being unreachable gets 503. No error
 body carries a traceback, and the log carries ids only, never a call's narrative.
+
+The two routes a CAD system calls all the time, ``POST /v1/events`` and ``POST /v1/calls``,
+have a lean path (`HotRoutes`) for requests that pass every check; the routes below declare
+them, answer everything else and make the OpenAPI document.
 """
 
 from __future__ import annotations
