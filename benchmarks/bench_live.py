@@ -381,10 +381,13 @@ async def paced(load: Load, clients: list[Connection], seconds: float, rate: flo
         wait = due - time.perf_counter()
         if wait > 0:
             await asyncio.sleep(wait)
-        client = await idle.get()
-        if time.perf_counter() >= end:  # a server that fell behind does not get extra time
-            load.tally.behind = int(seconds * rate) - i
-            break
+        if idle.empty():  # every connection is busy: wait for one ...
+            client = await idle.get()
+            if time.perf_counter() >= end:  # ... but a server that fell behind gets no extra time
+                load.tally.behind = int(seconds * rate) - i
+                break
+        else:  # a request due before the end starts, even if the timer woke a little late
+            client = idle.get_nowait()
         task = asyncio.create_task(run(client, due))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
@@ -495,7 +498,7 @@ def report(
         f"{units} units, {args.seconds:.0f} s {mode}, {args.concurrency} in flight at most, "
         f"seed {args.seed}; {os.cpu_count()} cores, Python {platform.python_version()}"
     )
-    drain = f" (+{elapsed - window:.3f} s for the last answers)" if args.rate > 0 else ""
+    drain = f" (+{max(elapsed - window, 0.0):.3f} s for the last answers)" if args.rate else ""
     print(
         f"requests                  {done + exceptions:,} in {window:.1f} s = {rps:,.0f}/s{drain}"
     )
