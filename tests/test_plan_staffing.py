@@ -319,6 +319,8 @@ def test_the_command_writes_the_plan_its_tables_and_report(city: Path, tmp_path:
     assert hours["teams_on_duty"].sum() == summary["team_hours_week"]
     page = (out / "staffing.html").read_text()
     assert page.count("data:image/png;base64,") == 3
+    saved = summary["uniform_team_hours_week"] - summary["team_hours_week"]
+    assert f"({saved:,.0f} fewer" in page
     from PIL import Image
 
     for png in sorted((out / "figures").glob("staffing_*.png")):

@@ -206,7 +206,9 @@ def write_staffing_report(plan: StaffingPlan, out_dir: Path, *, title: str, comm
         saved = u.team_hours - plan.team_hours
         saving = (
             f"{plan.team_hours:,} team-hours per week against {u.team_hours:,.0f} for the best "
-            f"uniform round-the-clock plan ({saved:+,.0f}, {saved / u.team_hours:+.0%})."
+            f"uniform round-the-clock plan ({abs(saved):,.0f} "
+            f"{'fewer' if saved >= 0 else 'more'}, {abs(saved) / u.team_hours:.0%} "
+            f"{'less' if saved >= 0 else 'more'})."
         )
     verdict = "meets" if plan.met else "does NOT meet"
     answer = (
