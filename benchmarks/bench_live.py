@@ -20,7 +20,8 @@ and from sending. ``--rate 0`` runs closed loop instead: ``--concurrency`` worke
 sending its next request when the last is answered. Printed: sustained requests/s (paced:
 requests answered over the schedule's length, with how long the last answers took after it),
 CPU per request of the server (its event loop and its other threads, the journal writer's)
-and of the client, the load average (other work on the machine takes cores from both),
+and of the client, the load average (other work on the machine takes cores from both), how
+long the disk takes to sync a small write during the run (each commit waits for one),
 p50/p99 per kind, errors (non-2xx or exceptions), events by result and calls
 by decision. Goal: at least 1,000 requests/s with the calls' p99 (from the scheduled start)
 under 20 ms and no errors, client included, on a 2-core machine. Nothing here is asserted.
@@ -45,6 +46,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Coroutine
@@ -468,6 +470,40 @@ def run_client(main: Coroutine[Any, Any, T]) -> T:
     return uvloop.run(main)
 
 
+class DiskProbe:
+    """Times a 4 KiB write and ``fdatasync`` every 50 ms in ``folder`` while the run lasts.
+
+    Every journal commit waits for one such sync (SQLite WAL, ``synchronous=FULL``), so this is
+    the floor under a request's latency; on a shared machine other work's I/O moves it.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / "probe.bin"
+        self.sync_s: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> DiskProbe:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            block = b"x" * 4096
+            while not self._stop.wait(0.05):
+                started = time.perf_counter()
+                os.pwrite(fd, block, 0)
+                os.fdatasync(fd)
+                self.sync_s.append(time.perf_counter() - started)
+        finally:
+            os.close(fd)
+
+
 def cpu_s(pid: int | None = None, *, main_thread: bool = False) -> float:
     """CPU seconds (user + system) used so far by this process, or by process ``pid`` (or by
     its main thread only, the one running the event loop)."""
@@ -560,7 +596,8 @@ def main(argv: list[str] | None = None) -> None:
         try:
             wait_healthy(base, server, folder / "server.log")
             before = cpu_s(server.pid), cpu_s(), cpu_s(server.pid, main_thread=True)
-            tally, elapsed, units = run_client(drive(port, key, args))
+            with DiskProbe(folder) as probe:
+                tally, elapsed, units = run_client(drive(port, key, args))
             cpu = (
                 cpu_s(server.pid) - before[0],
                 cpu_s() - before[1],
@@ -575,6 +612,12 @@ def main(argv: list[str] | None = None) -> None:
             except subprocess.TimeoutExpired:
                 server.kill()
         report(tally, elapsed, units, cpu, args)
+        syncs = probe.sync_s
+        print(
+            f"disk during the run       4 KiB write + fdatasync p50 "
+            f"{percentile(syncs, 0.5) * 1e3:.2f} ms, p99 {percentile(syncs, 0.99) * 1e3:.2f} ms "
+            f"({len(syncs)} probes; every journal commit waits for one sync)"
+        )
         if args.profile:
             print(f"server profile            {args.profile}")
 
