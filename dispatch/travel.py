@@ -411,11 +411,18 @@ class TravelTimes:
         raise NotImplementedError
 
     def warm(
-        self, destinations: npt.ArrayLike, at_s: float | None = None, *, every_band: bool = False
+        self,
+        destinations: npt.ArrayLike,
+        at_s: float | None = None,
+        *,
+        every_band: bool = False,
+        pin: bool = False,
     ) -> None:
         """Precompute answers for these destinations (a no-op where nothing is cached).
 
-        For the band in force at ``at_s``, or for every band with ``every_band``.
+        For the band in force at ``at_s``, or for every band with ``every_band``. With ``pin``
+        the answers are kept for good, outside the cache budget (for the few places every
+        replication asks about again and again: stations and facilities).
         """
 
     # -- time ----------------------------------------------------------------------------
@@ -633,6 +640,11 @@ class RoadNetworkTimes(TravelTimes):
         row_bytes = n * (8 + 4)
         self._cache_rows = max(1, int(cache_mb * 2**20 // row_bytes))
         self._cache: dict[int, tuple[FloatArray, npt.NDArray[np.int32]]] = {}
+        # Rows `warm(..., pin=True)` asked to keep (stations, facilities: every return home and
+        # every transport reads them), never evicted and outside the budget; keys as `_cache`.
+        # Rows of the keys in `_pin_keys` go here whenever they are computed.
+        self._pinned: dict[int, tuple[FloatArray, npt.NDArray[np.int32]]] = {}
+        self._pin_keys: set[int] = set()
         self._snapped: dict[tuple[float, float], int] = {}
         self.hits = 0
         self.misses = 0
@@ -640,6 +652,7 @@ class RoadNetworkTimes(TravelTimes):
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_cache"] = {}  # workers rebuild what they need
+        state["_pinned"] = {}  # (the keys stay pinned)
         state["_snapped"] = {}
         return state
 
@@ -710,6 +723,8 @@ class RoadNetworkTimes(TravelTimes):
 
     def _row(self, destination: int) -> tuple[FloatArray, npt.NDArray[np.int32]]:
         cached = self._cache.get(destination)
+        if cached is None:
+            cached = self._pinned.get(destination)
         if cached is not None:
             self.hits += 1
             return cached
@@ -725,6 +740,8 @@ class RoadNetworkTimes(TravelTimes):
             return self._row(destination)
         key = band * self._n_nodes + destination
         cached = self._cache.get(key)
+        if cached is None:
+            cached = self._pinned.get(key)
         if cached is not None:
             self.hits += 1
             return cached
@@ -738,6 +755,9 @@ class RoadNetworkTimes(TravelTimes):
         # First in, first out: cheaper than LRU bookkeeping on every hit, and a replay's
         # destinations recur evenly enough that recency buys little. Keys are
         # band x n_places + destination, so band 0's are the destinations.
+        if key in self._pin_keys:
+            self._pinned[key] = entry
+            return
         self._cache[key] = entry
         if len(self._cache) > self._cache_rows:
             del self._cache[next(iter(self._cache))]
@@ -759,19 +779,35 @@ class RoadNetworkTimes(TravelTimes):
         return dist, pred
 
     def warm(
-        self, destinations: npt.ArrayLike, at_s: float | None = None, *, every_band: bool = False
+        self,
+        destinations: npt.ArrayLike,
+        at_s: float | None = None,
+        *,
+        every_band: bool = False,
+        pin: bool = False,
     ) -> None:
         """Compute the rows for these destinations in batched searches (up to the cache size).
 
         For the band in force at ``at_s``, or with ``every_band`` for every band (each up to its
-        share of the cache).
+        share of the cache). With ``pin``, every row asked for is kept outside the cache and its
+        budget, never evicted (also when computed again after a pickle).
         """
         bands = range(self.n_bands) if every_band else [self.band_at(at_s)]
         budget = self._cache_rows // len(bands) if every_band else self._cache_rows
         unique = [int(d) for d in np.unique(np.asarray(destinations, dtype=np.int64))]
         n = self._n_nodes
         for band in bands:
-            todo = [d for d in unique if band * n + d not in self._cache][: max(budget, 1)]
+            if pin:
+                keys = [band * n + d for d in unique]
+                for key in keys:  # a row already in the cache moves to the pinned ones
+                    found = self._cache.pop(key, None)
+                    if found is not None:
+                        self._pinned[key] = found
+                self._pin_keys.update(keys)
+            cache, pinned = self._cache, self._pinned
+            todo = [d for d in unique if band * n + d not in cache and band * n + d not in pinned]
+            if not pin:
+                todo = todo[: max(budget, 1)]
             for start in range(0, len(todo), 256):
                 batch = todo[start : start + 256]
                 dist, pred = self._search(batch, band)

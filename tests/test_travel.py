@@ -261,6 +261,31 @@ def test_an_evicted_row_is_recomputed_identically(city):
     np.testing.assert_array_equal(first, again)
 
 
+def test_pinned_rows_survive_eviction_and_a_pickle(city):
+    import pickle
+
+    travel = TravelTimes.from_graph(city.G, cache_mb=1e-9)  # room for one row only
+    cold = TravelTimes.from_graph(city.G)
+    origins = np.arange(36, dtype=np.int64)
+    travel.times_to(origins, 3)  # in the cache first: pinning moves it
+    travel.warm([3, 9], pin=True)
+    misses = travel.misses
+    for destination in (4, 5, 6):  # each evicts the last unpinned row
+        travel.times_to(origins, destination)
+    for destination in (3, 9):
+        np.testing.assert_array_equal(
+            travel.times_to(origins, destination), cold.times_to(origins, destination)
+        )
+    assert travel.misses == misses + 3  # 3 and 9 came from the pinned rows
+    clone = pickle.loads(pickle.dumps(travel))
+    clone.times_to(origins, 3)
+    clone.times_to(origins, 4)
+    clone.times_to(origins, 5)
+    before = clone.misses
+    clone.times_to(origins, 3)  # computed again after the pickle, and pinned again
+    assert clone.misses == before
+
+
 def test_returned_rows_do_not_alias_the_cache(city):
     travel = TravelTimes.from_graph(city.G)
     origins = np.arange(36, dtype=np.int64)

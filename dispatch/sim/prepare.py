@@ -95,8 +95,10 @@ def prepare(scenario: Scenario) -> Prepared:
         duty=[duty_intervals(t.shifts, epoch, horizon) for t in teams],
         facility_place=np.asarray(facility_place, dtype=np.int64),
     )
-    travel.warm(setup.station_place, every_band=True)
-    travel.warm(setup.facility_place, every_band=True)
+    # Every return home reads its station's rows and every transport the facilities': pinned,
+    # so a year of call places passing through the cache never evicts them.
+    travel.warm(setup.station_place, every_band=True, pin=True)
+    travel.warm(setup.facility_place, every_band=True, pin=True)
     return Prepared(
         scenario=scenario,
         matcher=matcher,
