@@ -19,10 +19,11 @@ Measured, each configuration in its own process (so peak memory is its own):
 - how the first replication's time grows with calls (10k..200k), teams (10..300) and nodes
   (1k..200k), plotted to ``docs/img/scale.png``.
 
-Every configuration is bounded: when a run would exceed its budget (``--budget-s``), it replays
-only the first calls of the year, enough to take about the budget, and the time of the whole
-year is extrapolated from two prefixes (a fixed part plus a per-call part); such figures are
-marked "extrapolated" (hollow markers in the plot).
+Every configuration is bounded: a pilot replays the first ``--pilot`` calls (1,500) of its
+year; when the whole year would exceed the budget (``--budget-s``, 40 s), a second prefix
+about the budget's size (at least twice the pilot) is replayed and the year is extrapolated
+from the two (a fixed part plus a per-call part; further replications by calls); such figures
+are marked "extrapolated" (hollow markers in the plot). About 10 minutes on 2 cores.
 
 Run: ``.venv/bin/python benchmarks/bench_big_city.py [--quick] [--budget-s S] [--pilot CALLS]
 [--no-scale]``;
@@ -330,8 +331,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.profile:
         profile(args.profile)
         return
-    budget = args.budget_s or (30.0 if args.quick else 120.0)
-    pilot = args.pilot or (1_000 if args.quick else 3_000)
+    budget = args.budget_s or (20.0 if args.quick else 40.0)
+    pilot = args.pilot or (1_000 if args.quick else 1_500)
     print(
         f"big city: {CALLS:,} calls a year, {TEAMS} teams at {STATIONS} stations, "
         f"{GRID} x {GRID} grid; load average {os.getloadavg()[0]:.1f} (2 cores)",
