@@ -248,7 +248,7 @@ def show(label: str, r: dict) -> None:
     )
 
 
-def plot(points: dict[str, list[dict]]) -> None:
+def plot(points: dict[str, list[dict]], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -284,10 +284,10 @@ def plot(points: dict[str, list[dict]]) -> None:
         "150 teams, 100k nodes; hollow = extrapolated, red = 60 s goal)",
         fontsize=9,
     )
-    PLOT.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(PLOT, dpi=110)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
     plt.close(fig)
-    print(f"plot: {PLOT.relative_to(ROOT)}")
+    print(f"plot: {path}")
 
 
 def profile(prefix: int) -> None:
@@ -320,6 +320,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--budget-s", type=float, default=None, help="seconds per configuration")
     parser.add_argument("--pilot", type=int, default=None, help="calls of the pilot prefix")
     parser.add_argument("--no-scale", action="store_true", help="only the big city")
+    parser.add_argument(
+        "--plot", type=Path, default=None, help=f"where to draw (default {PLOT}; none with --quick)"
+    )
     parser.add_argument("--profile", type=int, default=None, metavar="CALLS")
     parser.add_argument("--one", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--prefix", type=int, default=None, help=argparse.SUPPRESS)
@@ -376,7 +379,8 @@ def main(argv: list[str] | None = None) -> None:
             show(f"{key} = {v:,}", r)
             points[key].append(r)
     print(f"load average now {os.getloadavg()[0]:.1f}")
-    plot(points)
+    if args.plot is not None or not args.quick:
+        plot(points, args.plot or PLOT)
 
 
 if __name__ == "__main__":
