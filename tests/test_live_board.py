@@ -15,7 +15,9 @@ from livehelpers import write_scenario
 from test_live_process import dispatch_cli, free_port, server
 
 
-def wait_for(condition: Any, timeout_s: float = 20.0) -> Any:
+def wait_for(condition: Any, timeout_s: float = 60.0) -> Any:
+    # A generous budget: the page polls every second, and on a machine busy with other work a
+    # headless browser can take many seconds to render; a page that gets there returns at once.
     deadline = time.monotonic() + timeout_s
     while True:
         found = condition()
