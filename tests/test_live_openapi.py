@@ -100,3 +100,17 @@ def test_audit_cursor_beyond_64_bits_is_bad_input() -> None:
     case = schema["/v1/audit"]["GET"].Case(query={"after": str(2**63), "limit": "1"})
     response = case.call_and_validate(headers=bearer(KEYS["admin"]), checks=CHECKS)
     assert response.status_code == 422, response.text
+
+
+def test_the_document_declares_the_bearer_key_on_every_route_but_health() -> None:
+    """Clients generated from the OpenAPI document know to send the key."""
+    doc = APP.openapi()
+    scheme = doc["components"]["securitySchemes"]["apiKey"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            declared = operation.get("security")
+            if path == "/v1/health":
+                assert not declared, (method, path)
+            else:
+                assert declared == [{"apiKey": []}], (method, path)

@@ -22,9 +22,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -318,13 +319,23 @@ def create_app(
         return problem_response(error)
 
     # -- auth --------------------------------------------------------------------------
+    # Declared in the OpenAPI document as an HTTP bearer scheme, so clients generated from it
+    # send the key; the check below answers every refusal itself (401/403 with a problem body).
+    bearer = HTTPBearer(
+        auto_error=False,
+        scheme_name="apiKey",
+        description="A key from `dispatch keys create`, sent as `Authorization: Bearer <key>`.",
+    )
+
+    key_header = Depends(bearer)
+
     def role(needed: str) -> Any:
         async def check(
-            authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+            credentials: HTTPAuthorizationCredentials | None = key_header,
         ) -> str:
-            if not authorization or not authorization.startswith("Bearer "):
+            if credentials is None or not credentials.credentials:
                 raise ApiError(401, "an API key is required (Authorization: Bearer <key>)")
-            found = service.keys.role_of(authorization.removeprefix("Bearer ").strip())
+            found = service.keys.role_of(credentials.credentials.strip())
             if found is None:
                 raise ApiError(401, "unknown or revoked API key")
             if not role_allows(found, needed):
