@@ -52,16 +52,30 @@ def test_the_board_follows_the_fleet(tmp_path: Path, browser: Any) -> None:
         )
         field.send_keys(key + "\n")
 
+        # The page redraws every second: each read is one script, a snapshot of one drawing,
+        # so no element found in one frame is read after the next replaced it.
         def markers() -> dict[str, str]:
-            found = browser.find_elements(By.CSS_SELECTOR, "#map g[data-unit]")
-            return {g.get_attribute("data-unit"): g.get_attribute("data-status") for g in found}
+            pairs = browser.execute_script(
+                "return Array.from(document.querySelectorAll('#map g[data-unit]'))"
+                ".map(g => [g.dataset.unit, g.dataset.status]);"
+            )
+            return dict(pairs)
+
+        def pending() -> list[list[str]]:
+            rows: list[list[str]] = browser.execute_script(
+                "return Array.from(document.querySelectorAll('#pending tr[data-call]'))"
+                ".map(r => [r.dataset.call, r.textContent]);"
+            )
+            return rows
 
         assert wait_for(lambda: len(markers()) == 4)
         assert markers()["CR-N"] == "dispatched" and markers()["P-1"] == "available"
-        waiting = wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "#pending tr[data-call]"))
-        assert [row.get_attribute("data-call") for row in waiting] == ["C"]
-        assert "in " in waiting[0].text  # its fallback deadline, counting down
-        assert "CR-N" in browser.find_element(By.ID, "recent").text
+        waiting = wait_for(pending)
+        assert [call for call, _ in waiting] == ["C"]
+        assert "in " in waiting[0][1]  # its fallback deadline, counting down
+        assert "CR-N" in browser.execute_script(
+            "return document.getElementById('recent').textContent;"
+        )
         event = {
             "event_id": "e1",
             "unit_id": "P-1",
