@@ -13,7 +13,6 @@ most. ``cell_m = 0`` keeps every place.
 from __future__ import annotations
 
 import csv
-import json
 import math
 import os
 from collections.abc import Sequence
@@ -24,6 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import tomli_w
 
 from dispatch.errors import InputError
 from dispatch.plan.siting import Siting, nearest_assignment, objective_value, site_posts
@@ -530,18 +530,6 @@ def rehomed_teams(
     return out
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)  # a valid TOML basic string
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise TypeError(f"cannot write {value!r} to TOML")
-
-
 def write_plan_scenario(
     scenario_path: str | Path, plan: PostsPlan, out: str | Path, *, name: str
 ) -> Path:
@@ -563,29 +551,27 @@ def write_plan_scenario(
     relative = os.path.relpath(source, out.absolute()) if shared != os.sep else str(source)
     cands = plan.candidates
     teams = rehomed_teams(raw.get("teams", []), plan.post_ids, plan.post_weight().tolist())
-    lines = [
-        f"# Posts planned by `dispatch plan posts` ({plan.objective}, k = {plan.k}) for",
-        f"# {source.name}: its stations replaced by the chosen posts and its teams re-homed on",
-        "# them in proportion to the calls each post serves. Everything else is inherited.",
-        f"extends = {_toml_value(relative)}",
-        f"name = {_toml_value(name)}",
-        "",
-    ]
-    for j in plan.siting.sites:
-        lines += [
-            "[[stations]]",
-            f"id = {_toml_value(cands.ids[j])}",
-            f"name = {_toml_value(cands.names[j])}",
-            f"lat = {_toml_value(float(cands.lat[j]))}",
-            f"lon = {_toml_value(float(cands.lon[j]))}",
-            "",
-        ]
-    for group in teams:
-        lines.append("[[teams]]")
-        lines += [f"{key} = {_toml_value(value)}" for key, value in group.items()]
-        lines.append("")
+    header = (
+        f"# Posts planned by `dispatch plan posts` ({plan.objective}, k = {plan.k}) for\n"
+        f"# {source.name}: its stations replaced by the chosen posts and its teams re-homed on\n"
+        "# them in proportion to the calls each post serves. Everything else is inherited.\n"
+    )
+    table = {
+        "extends": relative,
+        "name": name,
+        "stations": [
+            {
+                "id": cands.ids[j],
+                "name": cands.names[j],
+                "lat": float(cands.lat[j]),
+                "lon": float(cands.lon[j]),
+            }
+            for j in plan.siting.sites
+        ],
+        "teams": teams,
+    }
     path = out / "posts_scenario.toml"
-    path.write_text("\n".join(lines), encoding="utf-8")
+    path.write_text(header + tomli_w.dumps(table), encoding="utf-8")
     return path
 
 

@@ -42,12 +42,12 @@ import os
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+import tomli_w
 
 from dispatch.errors import InputError
 from dispatch.plan.schedule import (
@@ -391,84 +391,12 @@ def write_scenario(table: dict[str, Any], path: str | Path, *, header: str = "")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     data = relative_paths(table, path.parent.resolve())
-    text = to_toml(data)
+    text = tomli_w.dumps(data)
     if tomllib.loads(text) != data:  # a value the writer cannot express exactly
         raise InputError("the plan's scenario does not round-trip through TOML", source=str(path))
     comment = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines())
     path.write_text(comment + ("\n" if comment else "") + text, encoding="utf-8")
     return path
-
-
-def to_toml(data: dict[str, Any]) -> str:
-    """TOML text of a table of strings, numbers, booleans, dates, lists and tables.
-
-    Examples
-    --------
-    >>> print(to_toml({"a": 1, "b": {"c": [1, 2]}, "d": [{"e": "x"}]}), end="")
-    a = 1
-    <BLANKLINE>
-    [b]
-    c = [1, 2]
-    <BLANKLINE>
-    [[d]]
-    e = "x"
-    """
-    lines: list[str] = []
-    _table(data, (), lines)
-    return "\n".join(lines).lstrip("\n") + "\n"
-
-
-def _key(name: str) -> str:
-    bare = name and all(c.isalnum() or c in "-_" for c in name)
-    return name if bare else _value(name)
-
-
-def _value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value) or math.isinf(value):
-            raise InputError(f"cannot write {value!r} to a scenario file")
-        return repr(value)
-    if isinstance(value, str):
-        escaped = (
-            value.replace("\\", "\\\\")
-            .replace('"', '\\"')
-            .replace("\n", "\\n")
-            .replace("\t", "\\t")
-        )
-        return f'"{escaped}"'
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, list):
-        return "[" + ", ".join(_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + " }"
-    raise InputError(f"cannot write a {type(value).__name__} to a scenario file")
-
-
-def _is_table_list(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
-
-
-def _table(data: dict[str, Any], where: tuple[str, ...], lines: list[str]) -> None:
-    plain = {k: v for k, v in data.items() if not isinstance(v, dict) and not _is_table_list(v)}
-    for key, value in plain.items():
-        lines.append(f"{_key(key)} = {_value(value)}")
-    for key, value in data.items():
-        if isinstance(value, dict):
-            path = (*where, key)
-            lines.append("")
-            lines.append("[" + ".".join(_key(p) for p in path) + "]")
-            _table(value, path, lines)
-        elif _is_table_list(value):
-            path = (*where, key)
-            for item in value:
-                lines.append("")
-                lines.append("[[" + ".".join(_key(p) for p in path) + "]]")
-                _table(item, path, lines)
 
 
 # -- the loop ------------------------------------------------------------------------------
@@ -578,7 +506,6 @@ class StaffingPlan:
     check: Evaluation | None = None
     check_seed: int | None = None
     checks: Mapping[int, Evaluation] = field(default_factory=dict)
-    notes: tuple[str, ...] = field(default=())
 
     @property
     def team_hours(self) -> int:
@@ -1029,7 +956,6 @@ __all__ = [
     "plan_staffing",
     "scenario_demand",
     "search_uniform",
-    "to_toml",
     "uniform_shifts",
     "write_scenario",
 ]
