@@ -351,8 +351,7 @@ def create_app(
         try:
             return await change
         except InputError as error:
-            status = 409 if isinstance(error, ConflictError) else 422
-            raise ApiError(status, str(error), error.field) from None
+            return problem_response(error)  # the lean path answers with the same function
 
     # -- routes ------------------------------------------------------------------------
     @app.get("/v1/health", response_model=Health, responses={503: {"model": Health}})
