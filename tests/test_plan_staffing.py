@@ -281,9 +281,9 @@ def test_evaluate_counts_each_hour_of_the_week_and_excludes_thinned_calls() -> N
     ev = evaluate(calls, 20.0)
     assert list(ev.calls[[0, 167]]) == [2, 3]
     assert ev.hourly[0] == 1.0
-    # Replication 0: one of two within target at 23h (1300 s > 1200 s misses); replication 1:
-    # the only simulated call was unserved.
-    assert ev.hourly[167] == pytest.approx(0.0 / 2 + 0.0 / 2)
+    # Hour 167 reaches no one within the target: replication 0's two calls miss (1,300 s is
+    # past 1,200 s; the other got the fallback), replication 1's simulated call was unserved.
+    assert ev.hourly[167] == 0.0
     assert bool(ev.raisable[167]) and not bool(ev.raisable[0])
     assert np.isnan(ev.hourly[1:167]).all()
     assert ev.share == pytest.approx(((1 / 3) + (1 / 2)) / 2)
