@@ -48,6 +48,12 @@ DEFAULT_MAX_SNAP_M = 500.0
 DEFAULT_CACHE_MB = 256.0
 SNAP_CACHE_SIZE = 200_000  # coordinates remembered by `RoadNetworkTimes.snap`
 PAIR_CACHE_SIZE = 2_000_000  # place pairs remembered by `StraightLineTimes`
+PARTIAL_ROWS = 16  # bounded-search rows `RoadNetworkTimes` keeps (each answers one dispatch)
+MAX_LANDMARKS = 32  # pinned places `RoadNetworkTimes.upper_bounds` goes through
+# Slack on a search radius and on the bounds: the bounds add two sums of edge times in another
+# order than the search does, which may round differently in the last bits.
+BOUND_SLACK_REL = 1e-9
+BOUND_SLACK_S = 1e-6
 SMALL_FLEET = 48  # up to this many origins, straight-line times are computed as scalars
 
 
@@ -403,6 +409,27 @@ class TravelTimes:
         """Seconds from one place to another setting off at ``at_s``; ``inf`` past the cut-off."""
         return float(self.times_to(np.array([origin], dtype=np.int64), destination, at_s)[0])
 
+    def upper_bounds(
+        self, origins: IntArray, destination: int, at_s: float | None = None
+    ) -> FloatArray | None:
+        """Cheap upper bounds on `times_to` (seconds, ``inf`` where none is known), or None.
+
+        An oracle whose exact answers are costly (a search over a large road network) offers
+        these so that a caller can ask `times_within` for just the radius that can matter.
+        None (the default): the oracle has no bounds, and callers use `times_to`.
+        """
+        return None
+
+    def times_within(
+        self, origins: IntArray, destination: int, at_s: float | None, bound_s: float
+    ) -> FloatArray:
+        """`times_to`, exact for every origin at most ``bound_s`` seconds away.
+
+        An origin farther than ``bound_s`` may be answered ``inf`` instead of its time (never
+        with a time below ``bound_s``). The default answers `times_to` exactly.
+        """
+        return self.times_to(origins, destination, at_s)
+
     def route(self, origin: int, destination: int, at_s: float | None = None) -> Route:
         """The places passed on the fastest way from ``origin`` to ``destination``.
 
@@ -646,14 +673,23 @@ class RoadNetworkTimes(TravelTimes):
         self._pinned: dict[int, tuple[FloatArray, npt.NDArray[np.int32]]] = {}
         self._pin_keys: set[int] = set()
         self._snapped: dict[tuple[float, float], int] = {}
+        # Rows of searches bounded below the cut-off (`times_within`): exact up to their radius,
+        # by key as `_cache`, with that radius; a few, first in first out.
+        self._partial: dict[int, tuple[float, FloatArray, npt.NDArray[np.int32]]] = {}
+        # Per band: the pinned places used as landmarks, seconds from every node to each and
+        # from each to every node (`upper_bounds`), and how many keys were pinned then.
+        self._landmarks: dict[int, tuple[int, FloatArray, FloatArray]] = {}
         self.hits = 0
         self.misses = 0
+        self.bounded_searches = 0
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_cache"] = {}  # workers rebuild what they need
         state["_pinned"] = {}  # (the keys stay pinned)
         state["_snapped"] = {}
+        state["_partial"] = {}
+        state["_landmarks"] = {}
         return state
 
     @property
@@ -822,15 +858,127 @@ class RoadNetworkTimes(TravelTimes):
         self, origins: IntArray, destination: int, at_s: float | None = None
     ) -> FloatArray:
         if self.bands is None or at_s is None:  # no bands: exactly today's lookup
-            return self._row(destination)[0][origins]
-        clock = self._clock
-        band = clock.band_at(at_s) if clock is not None else self.band_at(at_s)
+            band = 0
+        else:
+            clock = self._clock
+            band = clock.band_at(at_s) if clock is not None else self.band_at(at_s)
+        key = band * self._n_nodes + destination
+        if key not in self._cache and key not in self._pinned:
+            part = self._partial.get(key)
+            if part is not None:  # a bounded row answers when it reaches every origin
+                seconds = part[1][origins]
+                if np.isfinite(seconds).all():
+                    self.hits += 1
+                    return seconds
         if not band:
             return self._row(destination)[0][origins]
         return self._band_row(destination, band)[0][origins]
 
+    def time(self, origin: int, destination: int, at_s: float | None = None) -> float:
+        return float(self._row_reaching(origin, destination, self.band_at(at_s))[0][origin])
+
+    def upper_bounds(
+        self, origins: IntArray, destination: int, at_s: float | None = None
+    ) -> FloatArray | None:
+        """Bounds through the pinned places (stations, facilities) as landmarks.
+
+        For each origin, the fastest way through any landmark: seconds to it (its pinned row)
+        plus seconds from it to ``destination`` (a forward search from each landmark, once);
+        exact for an origin at a landmark. None when nothing is pinned.
+
+        Examples
+        --------
+        >>> from dispatch.networks import road_grid
+        >>> grid = road_grid(8, 8)
+        >>> grid.warm([0], pin=True)
+        >>> origins = np.array([0, 9, 63])
+        >>> bool((grid.upper_bounds(origins, 27) >= grid.times_to(origins, 27)).all())
+        True
+        >>> gap = grid.upper_bounds(origins, 27) - grid.times_to(origins, 27)
+        >>> bool(gap[0] < 1e-3)  # from the landmark itself: exact (up to a hair of slack)
+        True
+        """
+        marks = self._landmark_rows(self.band_at(at_s))
+        if marks is None:
+            return None
+        _, to_mark, from_mark = marks
+        through: FloatArray = (to_mark[:, origins] + from_mark[destination][:, None]).min(axis=0)
+        return through * (1.0 + BOUND_SLACK_REL) + BOUND_SLACK_S
+
+    def times_within(
+        self, origins: IntArray, destination: int, at_s: float | None, bound_s: float
+    ) -> FloatArray:
+        """`times_to` from a search bounded at ``bound_s`` (a hair more), unless a row that
+        reaches as far is known; beyond the bound ``inf``. A bound at or past the cut-off is
+        `times_to` itself (the full row, cached as usual)."""
+        limit = bound_s * (1.0 + BOUND_SLACK_REL) + BOUND_SLACK_S
+        if not limit < self.cutoff_s:
+            return self.times_to(origins, destination, at_s)
+        band = self.band_at(at_s)
+        key = band * self._n_nodes + destination
+        full = self._cache.get(key)
+        if full is None:
+            full = self._pinned.get(key)
+        if full is not None:
+            self.hits += 1
+            return full[0][origins]
+        part = self._partial.get(key)
+        if part is None or part[0] < limit:
+            from scipy.sparse.csgraph import dijkstra
+
+            self.bounded_searches += 1
+            dist, pred = dijkstra(
+                self._reverse_by_band[band],
+                directed=True,
+                indices=destination,
+                limit=limit,
+                return_predecessors=True,
+            )
+            part = (limit, np.asarray(dist, dtype=float), np.asarray(pred, dtype=np.int32))
+            self._partial.pop(key, None)
+            self._partial[key] = part
+            if len(self._partial) > PARTIAL_ROWS:
+                del self._partial[next(iter(self._partial))]
+        else:
+            self.hits += 1
+        return part[1][origins]
+
+    def _row_reaching(
+        self, origin: int, destination: int, band: int
+    ) -> tuple[FloatArray, npt.NDArray[np.int32]]:
+        """A row (seconds, next node) for ``destination`` exact at ``origin``: a known full row,
+        else a bounded one that reaches ``origin``, else a full search."""
+        key = band * self._n_nodes + destination
+        if key not in self._cache and key not in self._pinned:
+            part = self._partial.get(key)
+            if part is not None and part[1][origin] < math.inf:
+                self.hits += 1
+                return part[1], part[2]
+        return self._band_row(destination, band)
+
+    def _landmark_rows(self, band: int) -> tuple[int, FloatArray, FloatArray] | None:
+        """Landmarks of ``band`` for `upper_bounds`: (pinned keys then, seconds from every node
+        to each landmark as landmark x node, seconds from each landmark as node x landmark)."""
+        found = self._landmarks.get(band)
+        if found is not None and found[0] == len(self._pin_keys):
+            return found
+        n = self._n_nodes
+        places = sorted(k - band * n for k in self._pin_keys if band * n <= k < (band + 1) * n)
+        if not places:
+            return None
+        places = places[:MAX_LANDMARKS]
+        from scipy.sparse.csgraph import dijkstra
+
+        to_mark = np.vstack([self._band_row(p, band)[0] for p in places])
+        # The forward graph of a band is its reverse graph transposed.
+        forward = self._forward if not band else self._reverse_by_band[band].T.tocsr()
+        from_mark = dijkstra(forward, directed=True, indices=places, limit=self.cutoff_s)
+        found = (len(self._pin_keys), to_mark, np.ascontiguousarray(np.asarray(from_mark).T))
+        self._landmarks[band] = found
+        return found
+
     def route(self, origin: int, destination: int, at_s: float | None = None) -> Route:
-        dist, pred = self._band_row(destination, self.band_at(at_s))
+        dist, pred = self._row_reaching(origin, destination, self.band_at(at_s))
         total = dist[origin]
         if not np.isfinite(total):
             raise InputError(

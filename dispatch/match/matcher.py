@@ -114,6 +114,9 @@ class Matcher:
         self.rules = rules if rules is not None else default_rules()
         self.policy: Policy = policy if policy is not None else TieredNearest(self.rules)
         self._tiered = type(self.policy) is TieredNearest
+        # An oracle with upper bounds (a large road network) is searched only as far as can
+        # matter to the choice (`_etas`); one without is asked for every time.
+        self._bounded = type(travel).upper_bounds is not TravelTimes.upper_bounds
         self.alternatives = alternatives
         # Rules that are all off cost nothing: the matcher then takes its plain fast path.
         self.wellness = wellness if wellness is not None and wellness.any_rule else None
@@ -197,8 +200,12 @@ class Matcher:
             any_tier, spec_only, specialist = self.policy.offsets(
                 fleet, risk, zone, call_type, now_s
             )
-        eta = self.travel.times_to(fleet.place, place, now_s)
-        score = (spec_only if specialist_only else any_tier) + eta
+        offset = spec_only if specialist_only else any_tier
+        if self._bounded:
+            eta = self._etas(fleet, place, now_s, offset)
+        else:
+            eta = self.travel.times_to(fleet.place, place, now_s)
+        score = offset + eta
         score[~fleet.dispatchable] = np.inf
         i = int(score.argmin())
         w = self.wellness
@@ -250,6 +257,28 @@ class Matcher:
             return choice
         s = self._rescore(place, risk, fleet, specialist_only, zone, call_type, now_s)
         return Choice(i, eta_i, int(s.tier[i]), False, self._reason(s, fleet))
+
+    def _etas(self, fleet: Fleet, place: int, now_s: float, offset: FloatArray) -> FloatArray:
+        """ETAs exact for every team that could be chosen, ``inf`` for some that cannot.
+
+        The oracle's upper bounds give a score the best team reaches at worst; a team farther
+        than that score less the smallest offset (plus the fairness margin, within which the
+        tie-break compares teams) scores worse than the best, so the search stops there. The
+        choice, its ETA and every comparison `best` makes are those of the full answer.
+        """
+        travel = self.travel
+        bounds = travel.upper_bounds(fleet.place, place, now_s)
+        ok = fleet.dispatchable & (offset < _INF)
+        if bounds is None or not ok.any():
+            return travel.times_to(fleet.place, place, now_s)
+        best = float((offset[ok] + bounds[ok]).min())
+        if not best < _INF:
+            return travel.times_to(fleet.place, place, now_s)
+        w = self.wellness
+        margin = w.tie_break.margin_s if w is not None and w.tie_break is not None else 0.0
+        return travel.times_within(
+            fleet.place, place, now_s, best + margin - float(offset[ok].min())
+        )
 
     def _base(self, fleet: Fleet, risk: RiskLevel) -> _Base:
         """`Fleet.base_scores` of the default policy for ``risk``, with each row's tier and
