@@ -196,6 +196,7 @@ class NetworkSpec(Strict):
     circuity: float = Field(default=1.3, ge=1.0)
     cutoff_min: float = Field(default=60.0, gt=0)
     max_snap_m: float = Field(default=500.0, gt=0)
+    cache_mb: float = Field(default=256.0, gt=0)
     bands: list[BandSpec] = Field(default_factory=list)
 
     @field_validator("columns")
@@ -596,6 +597,7 @@ def _network(spec: NetworkSpec, where: str, timezone: str) -> TravelTimes:
     options: dict[str, Any] = {
         "cutoff_s": spec.cutoff_min * 60.0,
         "max_snap_m": spec.max_snap_m,
+        "cache_mb": spec.cache_mb,
         "bands": bands,
     }
     fmt = spec.format

@@ -48,7 +48,6 @@ DEFAULT_MAX_SNAP_M = 500.0
 DEFAULT_CACHE_MB = 256.0
 SNAP_CACHE_SIZE = 200_000  # coordinates remembered by `RoadNetworkTimes.snap`
 PAIR_CACHE_SIZE = 2_000_000  # place pairs remembered by `StraightLineTimes`
-PARTIAL_ROWS = 16  # bounded-search rows `RoadNetworkTimes` keeps (each answers one dispatch)
 MAX_LANDMARKS = 32  # pinned places `RoadNetworkTimes.upper_bounds` goes through
 # Slack on a search radius and on the bounds: the bounds add two sums of edge times in another
 # order than the search does, which may round differently in the last bits.
@@ -156,7 +155,10 @@ class TravelTimes:
         max_snap_m
             A coordinate farther than this from every node is an `OutsideNetworkError`.
         cache_mb
-            Memory budget for cached destination rows, in MiB (shared by every band).
+            Memory budget for cached destination rows, in MiB (shared by every band); the rows
+            of bounded searches (`times_within`, kept sparse) have a budget of the same size.
+            A city of 100,000 nodes and 60,000 call addresses keeps a year's bounded rows in
+            about 1.5 GiB: ``cache_mb = 2048`` answers further replications without searches.
 
         Examples
         --------
@@ -452,6 +454,12 @@ class TravelTimes:
         replication asks about again and again: stations and facilities).
         """
 
+    @property
+    def cache_rows(self) -> int | None:
+        """How many whole answers (rows, one per destination) the cache holds; None when the
+        oracle keeps no rows."""
+        return None
+
     # -- time ----------------------------------------------------------------------------
     @property
     def n_bands(self) -> int:
@@ -673,9 +681,9 @@ class RoadNetworkTimes(TravelTimes):
         self._pinned: dict[int, tuple[FloatArray, npt.NDArray[np.int32]]] = {}
         self._pin_keys: set[int] = set()
         self._snapped: dict[tuple[float, float], int] = {}
-        # Rows of searches bounded below the cut-off (`times_within`): exact up to their radius,
-        # by key as `_cache`, with that radius; a few, first in first out.
-        self._partial: dict[int, tuple[float, FloatArray, npt.NDArray[np.int32]]] = {}
+        # Rows of searches bounded below the cut-off (`times_within`), kept sparse: a bounded
+        # search reaches a few thousand nodes, so a city's recurring addresses fit.
+        self._partial = SparseRows(cache_mb)
         # Per band: the pinned places used as landmarks, seconds from every node to each and
         # from each to every node (`upper_bounds`), and how many keys were pinned then.
         self._landmarks: dict[int, tuple[int, FloatArray, FloatArray]] = {}
@@ -688,13 +696,17 @@ class RoadNetworkTimes(TravelTimes):
         state["_cache"] = {}  # workers rebuild what they need
         state["_pinned"] = {}  # (the keys stay pinned)
         state["_snapped"] = {}
-        state["_partial"] = {}
+        state["_partial"] = SparseRows(self._partial.budget_mb)
         state["_landmarks"] = {}
         return state
 
     @property
     def n_places(self) -> int:
         return len(self.lats)
+
+    @property
+    def cache_rows(self) -> int:
+        return self._cache_rows
 
     def _project(self, lats: npt.ArrayLike, lons: npt.ArrayLike) -> FloatArray:
         """Local equirectangular metres: exact enough for snapping within a city."""
@@ -864,18 +876,16 @@ class RoadNetworkTimes(TravelTimes):
             band = clock.band_at(at_s) if clock is not None else self.band_at(at_s)
         key = band * self._n_nodes + destination
         if key not in self._cache and key not in self._pinned:
-            part = self._partial.get(key)
-            if part is not None:  # a bounded row answers when it reaches every origin
-                seconds = part[1][origins]
-                if np.isfinite(seconds).all():
-                    self.hits += 1
-                    return seconds
+            seconds = self._partial.times(key, origins)
+            if seconds is not None and np.isfinite(seconds).all():
+                self.hits += 1  # a bounded row answers when it reaches every origin
+                return seconds
         if not band:
             return self._row(destination)[0][origins]
         return self._band_row(destination, band)[0][origins]
 
     def time(self, origin: int, destination: int, at_s: float | None = None) -> float:
-        return float(self._row_reaching(origin, destination, self.band_at(at_s))[0][origin])
+        return float(self.times_to(np.array([origin], dtype=np.int64), destination, at_s)[0])
 
     def upper_bounds(
         self, origins: IntArray, destination: int, at_s: float | None = None
@@ -922,39 +932,18 @@ class RoadNetworkTimes(TravelTimes):
         if full is not None:
             self.hits += 1
             return full[0][origins]
-        part = self._partial.get(key)
-        if part is None or part[0] < limit:
-            from scipy.sparse.csgraph import dijkstra
-
-            self.bounded_searches += 1
-            dist, pred = dijkstra(
-                self._reverse_by_band[band],
-                directed=True,
-                indices=destination,
-                limit=limit,
-                return_predecessors=True,
-            )
-            part = (limit, np.asarray(dist, dtype=float), np.asarray(pred, dtype=np.int32))
-            self._partial.pop(key, None)
-            self._partial[key] = part
-            if len(self._partial) > PARTIAL_ROWS:
-                del self._partial[next(iter(self._partial))]
-        else:
+        seconds = self._partial.times(key, origins, reaching=limit)
+        if seconds is not None:
             self.hits += 1
-        return part[1][origins]
+            return seconds
+        from scipy.sparse.csgraph import dijkstra
 
-    def _row_reaching(
-        self, origin: int, destination: int, band: int
-    ) -> tuple[FloatArray, npt.NDArray[np.int32]]:
-        """A row (seconds, next node) for ``destination`` exact at ``origin``: a known full row,
-        else a bounded one that reaches ``origin``, else a full search."""
-        key = band * self._n_nodes + destination
-        if key not in self._cache and key not in self._pinned:
-            part = self._partial.get(key)
-            if part is not None and part[1][origin] < math.inf:
-                self.hits += 1
-                return part[1], part[2]
-        return self._band_row(destination, band)
+        self.bounded_searches += 1
+        dist = dijkstra(
+            self._reverse_by_band[band], directed=True, indices=destination, limit=limit
+        )
+        self._partial.add(key, limit, np.asarray(dist, dtype=float))
+        return np.asarray(dist, dtype=float)[origins]
 
     def _landmark_rows(self, band: int) -> tuple[int, FloatArray, FloatArray] | None:
         """Landmarks of ``band`` for `upper_bounds`: (pinned keys then, seconds from every node
@@ -978,7 +967,8 @@ class RoadNetworkTimes(TravelTimes):
         return found
 
     def route(self, origin: int, destination: int, at_s: float | None = None) -> Route:
-        dist, pred = self._row_reaching(origin, destination, self.band_at(at_s))
+        # Always from a full row: its next-node column is the route every run takes.
+        dist, pred = self._band_row(destination, self.band_at(at_s))
         total = dist[origin]
         if not np.isfinite(total):
             raise InputError(
@@ -992,6 +982,59 @@ class RoadNetworkTimes(TravelTimes):
             places.append(node)
         p = np.asarray(places, dtype=np.int64)
         return Route(places=p, elapsed_s=total - dist[p])
+
+
+class SparseRows:
+    """Rows of bounded searches, as the nodes each reached and their seconds.
+
+    First in, first out within ``budget_mb`` megabytes (12 bytes a reached node). A row
+    answers a query whose radius is at most its own: within it every time is exact, beyond
+    it ``inf`` (a node not reached is farther than the radius).
+
+    Examples
+    --------
+    >>> rows = SparseRows(1.0)
+    >>> rows.add(7, 300.0, np.array([0.0, 120.0, np.inf, 250.0]))
+    >>> rows.times(7, np.array([3, 2, 1]), reaching=200.0).tolist()
+    [250.0, inf, 120.0]
+    >>> rows.times(7, np.array([1]), reaching=400.0) is None  # a wider radius: search again
+    True
+    """
+
+    def __init__(self, budget_mb: float) -> None:
+        self.budget_mb = budget_mb
+        self._budget = budget_mb * 2**20
+        self._bytes = 0
+        self._rows: dict[int, tuple[float, npt.NDArray[np.int32], FloatArray]] = {}
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def add(self, key: int, radius_s: float, seconds: FloatArray) -> None:
+        """Keep a bounded search's row (``inf`` where it did not reach) under ``key``."""
+        nodes = np.flatnonzero(seconds < math.inf).astype(np.int32)
+        old = self._rows.pop(key, None)
+        if old is not None:
+            self._bytes -= old[1].nbytes + old[2].nbytes
+        self._rows[key] = (radius_s, nodes, seconds[nodes])
+        self._bytes += 12 * len(nodes)
+        while self._bytes > self._budget and self._rows:
+            _, first, values = self._rows.pop(next(iter(self._rows)))
+            self._bytes -= first.nbytes + values.nbytes
+
+    def times(self, key: int, origins: IntArray, *, reaching: float = 0.0) -> FloatArray | None:
+        """Seconds from ``origins`` (``inf`` beyond the row's radius), or None when no row of
+        radius at least ``reaching`` is kept."""
+        found = self._rows.get(key)
+        if found is None or found[0] < reaching:
+            return None
+        _, nodes, values = found
+        if not len(nodes):
+            return np.full(len(origins), math.inf)
+        at = np.searchsorted(nodes, origins)
+        at[at == len(nodes)] = 0
+        hit = nodes[at] == origins
+        return np.where(hit, values[at], math.inf)
 
 
 @dataclass

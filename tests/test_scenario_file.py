@@ -235,3 +235,16 @@ def test_a_child_path_is_relative_to_the_child(tmp_path: Path):
 def test_overrides_merge_over_the_file():
     sc = load_scenario(BASE, overrides={"policy": {"fallback_after_min": 1.5}, "seed": 9})
     assert sc.policy.fallback_after_min == 1.5 and sc.seed == 9
+
+
+def test_a_road_network_takes_its_cache_budget_from_the_file(tmp_path: Path):
+    denver = Path(__file__).parent.parent / "scenarios" / "denver_downtown.toml"
+    child = tmp_path / "child.toml"
+    child.write_text(f'extends = "{denver.as_posix()}"\n\n[network]\ncache_mb = 64\n')
+    default = load_scenario(denver).travel.cache_rows
+    small = load_scenario(child).travel.cache_rows
+    assert default is not None and small is not None
+    assert small == pytest.approx(default / 4, rel=0.01)  # 256 MiB by default
+    child.write_text(f'extends = "{denver.as_posix()}"\n\n[network]\ncache_mb = 0\n')
+    with pytest.raises(InputError, match=r"network\.cache_mb"):
+        load_scenario(child)

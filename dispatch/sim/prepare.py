@@ -71,7 +71,12 @@ def prepare(scenario: Scenario) -> Prepared:
         epoch = epoch_of(scenario.calls, scenario.timezone)
         base = table_from_log(scenario.calls, epoch)
         horizon = float(base.received_s.max()) + HORIZON_PAD_S
-        travel.warm(travel.snap_many(base.lat, base.lon))
+        places = travel.snap_many(base.lat, base.lon)
+        # Rows for every call place when they all fit the cache (a small network); otherwise
+        # a dispatch's bounded search costs less than whole rows for an arbitrary few.
+        rows = travel.cache_rows
+        if rows is not None and len(np.unique(places)) <= rows:
+            travel.warm(places)
     # Engine time 0 is the epoch: travel bands (hours of the local week) are read from it.
     travel = travel.anchored(epoch)
     matcher = scenario_matcher(scenario, travel, epoch)
