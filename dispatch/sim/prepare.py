@@ -35,6 +35,8 @@ from dispatch.travel import TravelTimes
 STREAMS = ("calls", "processing", "turnout", "on_scene", "transport", "handoff", "fallback")
 #: Time after the last call during which teams may still finish and queued calls be served.
 HORIZON_PAD_S = 24 * 3600.0
+#: Call places x network nodes up to which whole rows are computed ahead (a few seconds).
+WARM_NODES = 25_000_000
 
 
 def streams(seed: int, replication: int) -> dict[str, np.random.Generator]:
@@ -71,11 +73,13 @@ def prepare(scenario: Scenario) -> Prepared:
         epoch = epoch_of(scenario.calls, scenario.timezone)
         base = table_from_log(scenario.calls, epoch)
         horizon = float(base.received_s.max()) + HORIZON_PAD_S
-        places = travel.snap_many(base.lat, base.lon)
-        # Rows for every call place when they all fit the cache (a small network); otherwise
-        # a dispatch's bounded search costs less than whole rows for an arbitrary few.
+        places = np.unique(travel.snap_many(base.lat, base.lon))
+        # Whole rows for every call place, in batched searches, when they all fit the cache
+        # and cost little (a small network). Otherwise each dispatch's bounded search, kept
+        # for the next call at the place, costs far less than whole rows.
         rows = travel.cache_rows
-        if rows is not None and len(np.unique(places)) <= rows:
+        small = rows is not None and len(places) <= rows
+        if small and len(places) * travel.n_places <= WARM_NODES:
             travel.warm(places)
     # Engine time 0 is the epoch: travel bands (hours of the local week) are read from it.
     travel = travel.anchored(epoch)
