@@ -411,6 +411,16 @@ class TravelTimes:
         """Seconds from one place to another setting off at ``at_s``; ``inf`` past the cut-off."""
         return float(self.times_to(np.array([origin], dtype=np.int64), destination, at_s)[0])
 
+    def times_for(
+        self, origins: list[int], destination: int, at_s: float | None = None
+    ) -> list[float]:
+        """`times_to` for a few origins, as Python floats (the same values).
+
+        An oracle that computes single pairs cheaply (straight line) overrides this, and the
+        matcher then scores small fleets on lists, skipping numpy's per-call overhead.
+        """
+        return list(self.times_to(np.asarray(origins, dtype=np.int64), destination, at_s).tolist())
+
     def upper_bounds(
         self, origins: IntArray, destination: int, at_s: float | None = None
     ) -> FloatArray | None:
@@ -1182,14 +1192,7 @@ class StraightLineTimes(TravelTimes):
     ) -> FloatArray:
         band = 0 if self.bands is None or at_s is None else self.band_at(at_s)
         if len(origins) <= SMALL_FLEET:
-            pair = self._pair
-            row = self._band_rows[band].get(destination)
-            if row is None:  # a destination not seen before
-                return np.array([pair(o, destination, band) for o in origins.tolist()])
-            # A pair seen before is one dictionary read; `_pair` computes the others (and
-            # answers a cached 0.0, which is falsy, again: the same value).
-            get = row.get
-            return np.array([get(o) or pair(o, destination, band) for o in origins.tolist()])
+            return np.array(self._scalar_times(origins.tolist(), destination, band))
         table = self._places
         seconds = (
             haversine_m(
@@ -1202,6 +1205,22 @@ class StraightLineTimes(TravelTimes):
         )
         seconds[seconds > self.cutoff_s] = np.inf
         return seconds
+
+    def times_for(
+        self, origins: list[int], destination: int, at_s: float | None = None
+    ) -> list[float]:
+        band = 0 if self.bands is None or at_s is None else self.band_at(at_s)
+        return self._scalar_times(origins, destination, band)
+
+    def _scalar_times(self, origins: list[int], destination: int, band: int) -> list[float]:
+        pair = self._pair
+        row = self._band_rows[band].get(destination)
+        if row is None:  # a destination not seen before
+            return [pair(o, destination, band) for o in origins]
+        # A pair seen before is one dictionary read; `_pair` computes the others (and answers
+        # a cached 0.0, which is falsy, again: the same value).
+        get = row.get
+        return [get(o) or pair(o, destination, band) for o in origins]
 
     def route(
         self, origin: int, destination: int, at_s: float | None = None, *, steps: int = 8

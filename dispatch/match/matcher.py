@@ -22,7 +22,7 @@ from dispatch.match.policy import Policy, TieredNearest
 from dispatch.match.rules import TIER_GAP_S, RuleSet, default_rules
 from dispatch.match.wellness import WellnessRules
 from dispatch.model import Call, ReasonCode, RiskLevel, Team
-from dispatch.travel import TravelTimes
+from dispatch.travel import SMALL_FLEET, TravelTimes
 
 if TYPE_CHECKING:
     from dispatch.match.assign import Assignment
@@ -33,7 +33,9 @@ _INF = float("inf")
 
 
 #: `Fleet.base_scores` plus per-row tiers and specialist flags as lists (`Matcher._base`).
-_Base = tuple[FloatArray, FloatArray, npt.NDArray[np.bool_], list[int], list[bool]]
+_Base = tuple[
+    FloatArray, FloatArray, npt.NDArray[np.bool_], list[int], list[bool], list[float], list[float]
+]
 
 
 class Choice(NamedTuple):
@@ -88,7 +90,7 @@ class Matcher:
     --------
     >>> from dispatch import Call, Team, TeamKind
     >>> from dispatch.match import Matcher
-    >>> from dispatch.travel import TravelTimes
+    >>> from dispatch.travel import SMALL_FLEET, TravelTimes
     >>> matcher = Matcher(TravelTimes.straight_line(speed_kph=36, circuity=1.0))
     >>> teams = [Team("CR1", TeamKind.CO_RESPONDER, 38.627, -90.199, cit=True),
     ...          Team("CR2", TeamKind.CO_RESPONDER, 38.640, -90.250, cit=True)]
@@ -117,6 +119,9 @@ class Matcher:
         # An oracle with upper bounds (a large road network) is searched only as far as can
         # matter to the choice (`_etas`); one without is asked for every time.
         self._bounded = type(travel).upper_bounds is not TravelTimes.upper_bounds
+        # An oracle that answers a few origins as Python floats (straight line) lets `best`
+        # score a small fleet on lists, where each numpy call costs more than its arithmetic.
+        self._scalar = type(travel).times_for is not TravelTimes.times_for and not self._bounded
         self.alternatives = alternatives
         # Rules that are all off cost nothing: the matcher then takes its plain fast path.
         self.wellness = wellness if wellness is not None and wellness.any_rule else None
@@ -190,35 +195,65 @@ class Matcher:
             return Choice(-1, float("inf"), -1, False, ReasonCode.INELIGIBLE)
         tier_of: list[int] | None = None
         is_specialist: list[bool] | None = None
+        offsets: list[float] | None = None
         if self._tiered:  # the default policy's offsets, without a call through the protocol
             seen, bases = self._bases
             base = bases.get(risk) if seen is fleet else None
             if base is None:
                 base = self._base(fleet, risk)
-            any_tier, spec_only, specialist, tier_of, is_specialist = base
+            any_tier, spec_only, specialist, tier_of, is_specialist, any_list, spec_list = base
+            if self._scalar and len(tier_of) <= SMALL_FLEET:
+                offsets = spec_list if specialist_only else any_list
         else:
             any_tier, spec_only, specialist = self.policy.offsets(
                 fleet, risk, zone, call_type, now_s
             )
-        offset = spec_only if specialist_only else any_tier
-        if self._bounded:
-            eta = self._etas(fleet, place, now_s, offset)
-        else:
-            eta = self.travel.times_to(fleet.place, place, now_s)
-        score = offset + eta
-        score[~fleet.dispatchable] = np.inf
-        i = int(score.argmin())
         w = self.wellness
+        # The best row, its score and ETA: the first of the lowest scores, ``inf`` for nobody.
+        scores: list[float] | None = None
+        etas: list[float] | FloatArray
+        if offsets is not None:  # a small fleet on lists: only free teams are asked about
+            free = fleet.dispatchable.tolist()
+            rows = [k for k in range(len(free)) if free[k]]
+            at = fleet.place.tolist()
+            got = self.travel.times_for([at[k] for k in rows], place, now_s)
+            i, score_i, eta_i = -1, _INF, _INF
+            for k, e in zip(rows, got, strict=True):
+                v = offsets[k] + e
+                if v < score_i:
+                    i, score_i, eta_i = k, v, e
+            if w is not None and w.tie_break is not None:
+                scores, etas = [_INF] * len(free), [_INF] * len(free)
+                for k, e in zip(rows, got, strict=True):
+                    scores[k], etas[k] = offsets[k] + e, e
+        else:
+            offset = spec_only if specialist_only else any_tier
+            if self._bounded:
+                eta = self._etas(fleet, place, now_s, offset)
+            else:
+                eta = self.travel.times_to(fleet.place, place, now_s)
+            score = offset + eta
+            score[~fleet.dispatchable] = np.inf
+            i = int(score.argmin())
+            # Python scalars from here on: cheaper to compare than numpy ones.
+            score_i, eta_i = score.item(i), eta.item(i)
+            if score_i == _INF:
+                i = -1
+            if w is not None and w.tie_break is not None:
+                scores, etas = score.tolist(), eta
         if w is not None:
             if (
-                score.item(i) == _INF
-                or eta.item(i) > self.rules.max_travel_s
+                score_i == _INF
+                or eta_i > self.rules.max_travel_s
                 or (w.hold_rules and self._held(w, fleet, i, now_s))
             ):
                 full = self._rescore(place, risk, fleet, specialist_only, zone, call_type, now_s)
                 return self._decide(full, fleet, now_s, priority)
-            if w.tie_break is not None:
-                i, fair = self._fairest(w, w.tie_break.margin_s, fleet, risk, score, eta, i, now_s)
+            if scores is not None:  # the fairness tie-break is on
+                assert w.tie_break is not None
+                i, fair = self._fairest(
+                    w, w.tie_break.margin_s, fleet, risk, scores, etas, i, now_s
+                )
                 if fair:
                     return self._finish(
                         place,
@@ -226,19 +261,17 @@ class Matcher:
                         fleet,
                         specialist_only,
                         i,
-                        eta,
+                        float(etas[i]),
                         now_s,
                         _FAIRNESS,
                         zone,
                         call_type,
                     )
             return self._finish(
-                place, risk, fleet, specialist_only, i, eta, now_s, None, zone, call_type
+                place, risk, fleet, specialist_only, i, eta_i, now_s, None, zone, call_type
             )
-        # Python scalars from here on: cheaper to compare than numpy ones.
-        if score.item(i) == _INF:  # nobody eligible, on duty and free: only the reason is left
+        if score_i == _INF:  # nobody eligible, on duty and free: only the reason is left
             return Choice(-1, _INF, -1, False, self._reason_from(specialist, fleet))
-        eta_i: float = eta.item(i)
         if eta_i > self.rules.max_travel_s:
             # Rare: the best-ranked team is too far (a lower tier may not be).
             return self._choose(
@@ -250,7 +283,7 @@ class Matcher:
             if is_specialist[i]:
                 choice: Choice = _new_tuple(Choice, (i, eta_i, tier_of[i], True, None, None))
                 return choice
-        elif specialist.item(i):
+        elif specialist.item(i):  # (other policies: always the numpy path)
             # The offset is tier x TIER_GAP_S plus less than one gap (penalty, district rank).
             tier = int(any_tier.item(i) // TIER_GAP_S)
             choice = _new_tuple(Choice, (i, eta_i, tier, True, None, None))
@@ -288,7 +321,15 @@ class Matcher:
             self.rules, risk, self._specialist_lookup[risk]
         )
         tier = fleet.tiers(self.rules, risk)[0]
-        base = (any_tier, spec_only, specialist, tier.tolist(), specialist.tolist())
+        base = (
+            any_tier,
+            spec_only,
+            specialist,
+            tier.tolist(),
+            specialist.tolist(),
+            any_tier.tolist(),
+            spec_only.tolist(),
+        )
         seen, bases = self._bases
         if seen is fleet:
             bases[risk] = base
@@ -337,8 +378,8 @@ class Matcher:
         margin: float,
         fleet: Fleet,
         risk: RiskLevel,
-        score: FloatArray,
-        eta: FloatArray,
+        scores: list[float],
+        etas: list[float] | FloatArray,
         i: int,
         now_s: float,
     ) -> tuple[int, bool]:
@@ -347,12 +388,12 @@ class Matcher:
         The candidates are found on Python lists: a fleet is a few dozen rows, where each numpy
         call costs more than the comparisons it makes.
         """
-        scores = score.tolist()
         limit = scores[i] + margin
         close = [k for k, v in enumerate(scores) if v <= limit]
         if len(close) < 2:  # the usual case: nobody else close enough
             return i, False
-        etas = eta.tolist()
+        if not isinstance(etas, list):
+            etas = etas.tolist()
         eta_limit = min(etas[i] + margin, self.rules.max_travel_s)
         near = [k for k in close if etas[k] <= eta_limit]
         if len(near) < 2:
@@ -367,7 +408,7 @@ class Matcher:
         if len(near) < 2:
             return i, False
         assert w.tie_break is not None
-        j = w.tie_break.pick(np.asarray(near, dtype=np.int64), score, fleet)
+        j = w.tie_break.pick(np.asarray(near, dtype=np.int64), np.asarray(scores), fleet)
         return j, j != i
 
     def _finish(
@@ -377,7 +418,7 @@ class Matcher:
         fleet: Fleet,
         specialist_only: bool,
         i: int,
-        eta: FloatArray,
+        eta_i: float,
         now_s: float,
         note: WellnessOutcome | None,
         zone: str | None,
@@ -385,11 +426,11 @@ class Matcher:
     ) -> Choice:
         tier = int(fleet.tiers(self.rules, risk)[0][i])
         if self._specialist_lookup[risk][tier]:
-            choice: Choice = _new_tuple(Choice, (i, eta.item(i), tier, True, None, note))
+            choice: Choice = _new_tuple(Choice, (i, eta_i, tier, True, None, note))
             return choice
         s = self._rescore(place, risk, fleet, specialist_only, zone, call_type, now_s)
         available = fleet.dispatchable & (self._holds(fleet, now_s) == 0)
-        return Choice(i, float(eta[i]), tier, False, self._reason(s, fleet, available), note)
+        return Choice(i, eta_i, tier, False, self._reason(s, fleet, available), note)
 
     def _holds(self, fleet: Fleet, now_s: float) -> npt.NDArray[np.int8]:
         """Per team, the wellness rule holding it back (0: none; all 0 without rules)."""
