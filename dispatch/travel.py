@@ -155,10 +155,11 @@ class TravelTimes:
         max_snap_m
             A coordinate farther than this from every node is an `OutsideNetworkError`.
         cache_mb
-            Memory budget for cached destination rows, in MiB (shared by every band); the rows
-            of bounded searches (`times_within`, kept sparse) have a budget of the same size.
-            A city of 100,000 nodes and 60,000 call addresses keeps a year's bounded rows in
-            about 1.5 GiB: ``cache_mb = 2048`` answers further replications without searches.
+            Memory budget for cached rows, in MiB: whole rows (one per destination and band)
+            and the sparse rows of bounded searches (`times_within`) together; the pinned rows
+            of stations and facilities are outside it. A city of 100,000 nodes and 60,000 call
+            addresses keeps a year's bounded rows in about 2 GiB: ``cache_mb = 2048`` answers
+            most of a further replication without a search.
 
         Examples
         --------
@@ -432,6 +433,14 @@ class TravelTimes:
         """
         return None
 
+    def times_known(
+        self, origins: IntArray, destination: int, at_s: float | None = None
+    ) -> tuple[float, FloatArray] | None:
+        """Times already known without a search: ``(radius_s, seconds)``, exact for every origin
+        at most ``radius_s`` away (``inf`` may stand for the others), or None. The default
+        knows nothing (every answer is `times_to`)."""
+        return None
+
     def times_within(
         self, origins: IntArray, destination: int, at_s: float | None, bound_s: float
     ) -> FloatArray:
@@ -682,7 +691,7 @@ class RoadNetworkTimes(TravelTimes):
         self.snappable = np.flatnonzero(labels == main).astype(np.int64)
         self.n_unsnappable = n - len(self.snappable)
         self._tree = cKDTree(self._project(self.lats[self.snappable], self.lons[self.snappable]))
-        row_bytes = n * (8 + 4)
+        self._row_bytes = row_bytes = n * (8 + 4)
         self._cache_rows = max(1, int(cache_mb * 2**20 // row_bytes))
         self._cache: dict[int, tuple[FloatArray, npt.NDArray[np.int32]]] = {}
         # Rows `warm(..., pin=True)` asked to keep (stations, facilities: every return home and
@@ -819,6 +828,7 @@ class RoadNetworkTimes(TravelTimes):
         self._cache[key] = entry
         if len(self._cache) > self._cache_rows:
             del self._cache[next(iter(self._cache))]
+        self._partial.trim(len(self._cache) * self._row_bytes)  # one budget for both
 
     def _search(
         self, destinations: int | list[int], band: int = 0
@@ -925,6 +935,23 @@ class RoadNetworkTimes(TravelTimes):
         through: FloatArray = (to_mark[:, origins] + from_mark[destination][:, None]).min(axis=0)
         return through * (1.0 + BOUND_SLACK_REL) + BOUND_SLACK_S
 
+    def times_known(
+        self, origins: IntArray, destination: int, at_s: float | None = None
+    ) -> tuple[float, FloatArray] | None:
+        """From a whole row (radius ``inf``) or the widest bounded row kept for ``destination``."""
+        band = self.band_at(at_s)
+        key = band * self._n_nodes + destination
+        full = self._cache.get(key)
+        if full is None:
+            full = self._pinned.get(key)
+        if full is not None:
+            self.hits += 1
+            return math.inf, full[0][origins]
+        known = self._partial.known(key, origins)
+        if known is not None:
+            self.hits += 1
+        return known
+
     def times_within(
         self, origins: IntArray, destination: int, at_s: float | None, bound_s: float
     ) -> FloatArray:
@@ -952,7 +979,9 @@ class RoadNetworkTimes(TravelTimes):
         dist = dijkstra(
             self._reverse_by_band[band], directed=True, indices=destination, limit=limit
         )
-        self._partial.add(key, limit, np.asarray(dist, dtype=float))
+        self._partial.add(
+            key, limit, np.asarray(dist, dtype=float), len(self._cache) * self._row_bytes
+        )
         return np.asarray(dist, dtype=float)[origins]
 
     def _landmark_rows(self, band: int) -> tuple[int, FloatArray, FloatArray] | None:
@@ -1020,15 +1049,20 @@ class SparseRows:
     def __len__(self) -> int:
         return len(self._rows)
 
-    def add(self, key: int, radius_s: float, seconds: FloatArray) -> None:
-        """Keep a bounded search's row (``inf`` where it did not reach) under ``key``."""
+    def add(self, key: int, radius_s: float, seconds: FloatArray, others: int = 0) -> None:
+        """Keep a bounded search's row (``inf`` where it did not reach) under ``key``, within
+        the budget less ``others`` bytes (the whole rows sharing it)."""
         nodes = np.flatnonzero(seconds < math.inf).astype(np.int32)
         old = self._rows.pop(key, None)
         if old is not None:
             self._bytes -= old[1].nbytes + old[2].nbytes
         self._rows[key] = (radius_s, nodes, seconds[nodes])
         self._bytes += 12 * len(nodes)
-        while self._bytes > self._budget and self._rows:
+        self.trim(others)
+
+    def trim(self, others: int = 0) -> None:
+        """Drop the oldest rows until they fit the budget less ``others`` bytes."""
+        while self._bytes + others > self._budget and self._rows:
             _, first, values = self._rows.pop(next(iter(self._rows)))
             self._bytes -= first.nbytes + values.nbytes
 
@@ -1038,13 +1072,25 @@ class SparseRows:
         found = self._rows.get(key)
         if found is None or found[0] < reaching:
             return None
+        return self._lookup(found, origins)
+
+    def known(self, key: int, origins: IntArray) -> tuple[float, FloatArray] | None:
+        """The row's radius and `times` for ``origins``, or None when no row is kept."""
+        found = self._rows.get(key)
+        if found is None:
+            return None
+        return found[0], self._lookup(found, origins)
+
+    @staticmethod
+    def _lookup(
+        found: tuple[float, npt.NDArray[np.int32], FloatArray], origins: IntArray
+    ) -> FloatArray:
         _, nodes, values = found
         if not len(nodes):
             return np.full(len(origins), math.inf)
         at = np.searchsorted(nodes, origins)
-        at[at == len(nodes)] = 0
-        hit = nodes[at] == origins
-        return np.where(hit, values[at], math.inf)
+        np.minimum(at, len(nodes) - 1, out=at)
+        return np.where(nodes[at] == origins, values[at], math.inf)
 
 
 @dataclass

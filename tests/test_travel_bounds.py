@@ -192,3 +192,75 @@ def test_a_replay_with_bounds_is_the_replay_without(jitter: float) -> None:
     for ours, theirs in zip(outputs[0], outputs[1], strict=True):
         assert ours is not None and theirs is not None
         pd.testing.assert_frame_equal(ours, theirs, check_exact=True)
+
+
+def test_known_rows_answer_within_their_radius_and_fit_one_budget() -> None:
+    bounded, full = grid(), grid(unbounded=True)
+    everyone = np.arange(bounded.n_places)
+    assert bounded.times_known(everyone, 100) is None  # nothing searched yet
+    bounded.times_within(everyone, 100, None, 240.0)
+    known = bounded.times_known(everyone, 100)
+    assert known is not None
+    radius, seconds = known
+    assert radius >= 240.0
+    exact = full.times_to(everyone, 100)
+    reached = np.isfinite(seconds)
+    np.testing.assert_array_equal(seconds[reached], exact[reached])
+    assert (exact[~reached] > radius).all() and (exact <= 240.0).sum() <= reached.sum()
+    pinned = bounded.times_known(everyone, LANDMARKS[0])  # a whole row: every time exact
+    assert pinned is not None and pinned[0] == np.inf
+    np.testing.assert_array_equal(pinned[1], full.times_to(everyone, LANDMARKS[0]))
+
+
+def test_sparse_rows_keep_the_newest_within_the_budget_less_whole_rows() -> None:
+    from dispatch.travel import SparseRows
+
+    rows = SparseRows(1000 * 12 / 2**20)  # room for 1,000 reached nodes
+    reach = np.zeros(400)
+    for key in range(3):
+        rows.add(key, 60.0, reach)  # 400 nodes each: the third pushes out the first
+    assert rows.times(0, np.array([0])) is None and len(rows) == 2
+    rows.trim(others=12 * 300)  # whole rows took 300 nodes' worth: one more goes
+    assert len(rows) == 1 and rows.times(2, np.array([5]), reaching=60.0) is not None
+
+
+def test_best_over_a_narrow_known_row_is_best_without() -> None:
+    """A row kept from an earlier, narrower search answers only when no team beyond its
+    radius could win: fleets placed just inside and just outside the radius."""
+    bounded, full = grid(), grid(unbounded=True)
+    everyone = np.arange(bounded.n_places)
+    rng = np.random.default_rng(17)
+    beyond_won = 0
+    for destination in rng.choice(np.setdiff1d(everyone, LANDMARKS), 80, replace=False).tolist():
+        exact = full.times_to(everyone, destination)
+        radius = float(rng.uniform(40.0, 200.0))
+        bounded.times_within(everyone, destination, None, radius)  # the narrow row, kept
+        inside = np.flatnonzero(exact <= radius)
+        beyond = np.flatnonzero((exact > radius) & (exact <= radius + 150.0))
+        if not len(beyond):  # (a radius reaching the far corners)
+            continue
+        for _ in range(4):
+            places = [*rng.choice(inside, 2), *rng.choice(beyond, 3), int(rng.choice(LANDMARKS))]
+            kinds = [KINDS[int(k)] for k in rng.integers(0, len(KINDS), len(places))]
+            free = rng.random(len(places)) < 0.7
+            cit = (rng.random(len(places)) < 0.5).tolist()  # a CIT penalty within a tier
+            loads = rng.uniform(0.0, 3600.0, len(places))
+            margin = float(rng.choice([0.0, 30.0, 90.0]))
+            risk = list(RiskLevel)[int(rng.integers(0, len(RiskLevel)))]
+            wellness = WellnessRules(
+                recovery_min=None,
+                max_consecutive=None,
+                utilization_cap=None,
+                fairness_margin_s=margin,
+            )
+            answers = []
+            for travel in (bounded, full):
+                teams = Fleet([f"T{k}" for k in range(len(places))], kinds, cit, places)
+                teams.dispatchable[:] = free
+                teams.load_s[:] = loads
+                matcher = Matcher(travel, wellness=wellness if margin else None)
+                answers.append(matcher.best(destination, risk, teams))
+            assert answers[0] == answers[1]
+            if answers[0].row >= 0 and exact[places[answers[0].row]] > radius:
+                beyond_won += 1
+    assert beyond_won > 20  # calls a team beyond the kept radius had to win

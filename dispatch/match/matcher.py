@@ -300,18 +300,26 @@ class Matcher:
         choice, its ETA and every comparison `best` makes are those of the full answer.
         """
         travel = self.travel
-        bounds = travel.upper_bounds(fleet.place, place, now_s)
         ok = fleet.dispatchable & (offset < _INF)
-        if bounds is None or not ok.any():
+        if not ok.any():
+            return travel.times_to(fleet.place, place, now_s)
+        w = self.wellness
+        margin = w.tie_break.margin_s if w is not None and w.tie_break is not None else 0.0
+        low = float(offset[ok].min())
+        # Times already known (a recurring address) answer when their radius reaches past the
+        # best score they give: nobody beyond it could come closer.
+        known = travel.times_known(fleet.place, place, now_s)
+        if known is not None:
+            radius, eta = known
+            if float((offset[ok] + eta[ok]).min()) + margin - low <= radius:
+                return eta
+        bounds = travel.upper_bounds(fleet.place, place, now_s)
+        if bounds is None:
             return travel.times_to(fleet.place, place, now_s)
         best = float((offset[ok] + bounds[ok]).min())
         if not best < _INF:
             return travel.times_to(fleet.place, place, now_s)
-        w = self.wellness
-        margin = w.tie_break.margin_s if w is not None and w.tie_break is not None else 0.0
-        return travel.times_within(
-            fleet.place, place, now_s, best + margin - float(offset[ok].min())
-        )
+        return travel.times_within(fleet.place, place, now_s, best + margin - low)
 
     def _base(self, fleet: Fleet, risk: RiskLevel) -> _Base:
         """`Fleet.base_scores` of the default policy for ``risk``, with each row's tier and
