@@ -789,11 +789,8 @@ class RoadNetworkTimes(TravelTimes):
         return self.lats[p], self.lons[p]
 
     def _row(self, destination: int) -> tuple[FloatArray, npt.NDArray[np.int32]]:
-        cached = self._cache.get(destination)
-        if cached is None:
-            cached = self._pinned.get(destination)
+        cached = self._whole_row(destination)
         if cached is not None:
-            self.hits += 1
             return cached
         self.misses += 1
         dist, pred = self._search(destination)
@@ -806,11 +803,8 @@ class RoadNetworkTimes(TravelTimes):
         if not band:
             return self._row(destination)
         key = band * self._n_nodes + destination
-        cached = self._cache.get(key)
-        if cached is None:
-            cached = self._pinned.get(key)
+        cached = self._whole_row(key)
         if cached is not None:
-            self.hits += 1
             return cached
         self.misses += 1
         dist, pred = self._search(destination, band)
@@ -939,13 +933,9 @@ class RoadNetworkTimes(TravelTimes):
         self, origins: IntArray, destination: int, at_s: float | None = None
     ) -> tuple[float, FloatArray] | None:
         """From a whole row (radius ``inf``) or the widest bounded row kept for ``destination``."""
-        band = self.band_at(at_s)
-        key = band * self._n_nodes + destination
-        full = self._cache.get(key)
-        if full is None:
-            full = self._pinned.get(key)
+        key = self.band_at(at_s) * self._n_nodes + destination
+        full = self._whole_row(key)
         if full is not None:
-            self.hits += 1
             return math.inf, full[0][origins]
         known = self._partial.known(key, origins)
         if known is not None:
@@ -963,11 +953,8 @@ class RoadNetworkTimes(TravelTimes):
             return self.times_to(origins, destination, at_s)
         band = self.band_at(at_s)
         key = band * self._n_nodes + destination
-        full = self._cache.get(key)
-        if full is None:
-            full = self._pinned.get(key)
+        full = self._whole_row(key)
         if full is not None:
-            self.hits += 1
             return full[0][origins]
         seconds = self._partial.times(key, origins, reaching=limit)
         if seconds is not None:
@@ -983,6 +970,15 @@ class RoadNetworkTimes(TravelTimes):
             key, limit, np.asarray(dist, dtype=float), len(self._cache) * self._row_bytes
         )
         return np.asarray(dist, dtype=float)[origins]
+
+    def _whole_row(self, key: int) -> tuple[FloatArray, npt.NDArray[np.int32]] | None:
+        """The whole row cached or pinned under ``key`` (counted as a hit), or None."""
+        full = self._cache.get(key)
+        if full is None:
+            full = self._pinned.get(key)
+        if full is not None:
+            self.hits += 1
+        return full
 
     def _landmark_rows(self, band: int) -> tuple[int, FloatArray, FloatArray] | None:
         """Landmarks of ``band`` for `upper_bounds`: (pinned keys then, seconds from every node
