@@ -301,8 +301,8 @@ class Matcher:
         """
         travel = self.travel
         ok = fleet.dispatchable & (offset < _INF)
-        if not ok.any():
-            return travel.times_to(fleet.place, place, now_s)
+        if not ok.any():  # nobody can be chosen (all busy, say): no time matters, none is sought
+            return np.full(len(offset), _INF)
         w = self.wellness
         margin = w.tie_break.margin_s if w is not None and w.tie_break is not None else 0.0
         low = float(offset[ok].min())
