@@ -27,7 +27,7 @@ year; when its first replication would exceed the budget (``--budget-s``, 150 s)
 prefix about the budget's size (at least twice the pilot) is replayed and the year is
 extrapolated from the two (a fixed part plus a per-call part; further replications by calls);
 such figures are marked "extrapolated" (hollow markers in the plot), and are pessimistic: a
-longer year finds more of its addresses already searched. About 20 minutes on 2 cores.
+longer year finds more of its addresses already searched. About 10 minutes on 2 cores.
 
 Run: ``.venv/bin/python benchmarks/bench_big_city.py [--quick] [--budget-s S] [--pilot CALLS]
 [--no-scale]``;
