@@ -883,23 +883,20 @@ class RoadNetworkTimes(TravelTimes):
     def times_to(
         self, origins: IntArray, destination: int, at_s: float | None = None
     ) -> FloatArray:
-        if self.bands is None or at_s is None:  # no bands: exactly today's lookup
+        if self.bands is None or at_s is None:  # no bands, or no time: the own weights
             band = 0
         else:
             clock = self._clock
             band = clock.band_at(at_s) if clock is not None else self.band_at(at_s)
         key = band * self._n_nodes + destination
-        if key not in self._cache and key not in self._pinned:
+        full = self._whole_row(key)
+        if full is None:
             seconds = self._partial.times(key, origins)
             if seconds is not None and np.isfinite(seconds).all():
                 self.hits += 1  # a bounded row answers when it reaches every origin
                 return seconds
-        if not band:
-            return self._row(destination)[0][origins]
-        return self._band_row(destination, band)[0][origins]
-
-    def time(self, origin: int, destination: int, at_s: float | None = None) -> float:
-        return float(self.times_to(np.array([origin], dtype=np.int64), destination, at_s)[0])
+            full = self._band_row(destination, band)
+        return full[0][origins]
 
     def upper_bounds(
         self, origins: IntArray, destination: int, at_s: float | None = None
@@ -963,13 +960,12 @@ class RoadNetworkTimes(TravelTimes):
         from scipy.sparse.csgraph import dijkstra
 
         self.bounded_searches += 1
-        dist = dijkstra(
-            self._reverse_by_band[band], directed=True, indices=destination, limit=limit
+        dist = np.asarray(
+            dijkstra(self._reverse_by_band[band], directed=True, indices=destination, limit=limit),
+            dtype=float,
         )
-        self._partial.add(
-            key, limit, np.asarray(dist, dtype=float), len(self._cache) * self._row_bytes
-        )
-        return np.asarray(dist, dtype=float)[origins]
+        self._partial.add(key, limit, dist, len(self._cache) * self._row_bytes)
+        return dist[origins]
 
     def _whole_row(self, key: int) -> tuple[FloatArray, npt.NDArray[np.int32]] | None:
         """The whole row cached or pinned under ``key`` (counted as a hit), or None."""

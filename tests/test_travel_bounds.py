@@ -59,8 +59,7 @@ def test_upper_bounds_hold_and_are_exact_at_the_landmarks() -> None:
         assert (bounds >= exact).all()
         at_mark = exact[LANDMARKS]
         np.testing.assert_allclose(bounds[LANDMARKS], at_mark, rtol=1e-8, atol=1e-5)
-        # a bound through a landmark is a real way there: never looser than the farthest
-        # landmark's detour, and finite on a strongly connected grid
+        # a bound through a landmark is a real way there: finite on a strongly connected grid
         assert np.isfinite(bounds).all()
 
 

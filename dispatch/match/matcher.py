@@ -90,7 +90,7 @@ class Matcher:
     --------
     >>> from dispatch import Call, Team, TeamKind
     >>> from dispatch.match import Matcher
-    >>> from dispatch.travel import SMALL_FLEET, TravelTimes
+    >>> from dispatch.travel import TravelTimes
     >>> matcher = Matcher(TravelTimes.straight_line(speed_kph=36, circuity=1.0))
     >>> teams = [Team("CR1", TeamKind.CO_RESPONDER, 38.627, -90.199, cit=True),
     ...          Team("CR2", TeamKind.CO_RESPONDER, 38.640, -90.250, cit=True)]
@@ -305,18 +305,19 @@ class Matcher:
             return np.full(len(offset), _INF)
         w = self.wellness
         margin = w.tie_break.margin_s if w is not None and w.tie_break is not None else 0.0
-        low = float(offset[ok].min())
+        offset_ok = offset[ok]
+        low = float(offset_ok.min())
         # Times already known (a recurring address) answer when their radius reaches past the
         # best score they give: nobody beyond it could come closer.
         known = travel.times_known(fleet.place, place, now_s)
         if known is not None:
             radius, eta = known
-            if float((offset[ok] + eta[ok]).min()) + margin - low <= radius:
+            if float((offset_ok + eta[ok]).min()) + margin - low <= radius:
                 return eta
         bounds = travel.upper_bounds(fleet.place, place, now_s)
         if bounds is None:
             return travel.times_to(fleet.place, place, now_s)
-        best = float((offset[ok] + bounds[ok]).min())
+        best = float((offset_ok + bounds[ok]).min())
         if not best < _INF:
             return travel.times_to(fleet.place, place, now_s)
         return travel.times_within(fleet.place, place, now_s, best + margin - low)
