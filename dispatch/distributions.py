@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -88,13 +89,25 @@ class Distribution:
         if self.kind == "fixed":
             return np.full(p.shape, self.a)
         if self.kind == "exponential":
-            return np.asarray(-self.a * np.log1p(-p))
+            return np.asarray(-self.a * _elementwise(math.log1p, -p))
         if self.kind == "lognormal":
             from scipy.special import ndtri  # imported by the one kind that needs it
 
-            return np.asarray(self.a * np.exp(self.b * ndtri(p)))
+            return np.asarray(self.a * _elementwise(math.exp, self.b * ndtri(p)))
         return np.asarray(self.a + (self.b - self.a) * p)
 
     def sample(self, rng: np.random.Generator, size: int) -> npt.NDArray[np.float64]:
         """``size`` draws in seconds."""
         return self.quantile(rng.random(size))
+
+
+def _elementwise(
+    f: Callable[[float], float], x: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """``f`` (a `math` function) of every element of ``x``.
+
+    The C library's ``exp`` and ``log1p`` answer alike on every x86-64 and arm64 CPU; numpy's
+    own vectorised ones are chosen by CPU (AVX-512 has others) and may differ in the last bit,
+    so a seed would replay differently on different machines of one cluster.
+    """
+    return np.array([f(v) for v in x.ravel().tolist()], dtype=np.float64).reshape(x.shape)

@@ -1177,13 +1177,22 @@ class StraightLineTimes(TravelTimes):
         return table.n - 1
 
     def snap_many(self, lats: npt.ArrayLike, lons: npt.ArrayLike) -> IntArray:
-        lat_list = np.atleast_1d(np.asarray(lats, dtype=float)).tolist()
-        lon_list = np.atleast_1d(np.asarray(lons, dtype=float)).tolist()
-        out = np.empty(len(lat_list), dtype=np.int64)
-        for i, (la, lo) in enumerate(zip(lat_list, lon_list, strict=True)):
-            check_coordinate(la, lo)
-            out[i] = self._add(la, lo)
-        return out
+        lat = np.atleast_1d(np.asarray(lats, dtype=float))
+        lon = np.atleast_1d(np.asarray(lons, dtype=float))
+        if lat.shape != lon.shape:
+            raise ValueError(f"{len(lat)} latitudes against {len(lon)} longitudes")
+        fine = np.isfinite(lat) & (np.abs(lat) <= 90.0) & np.isfinite(lon) & (np.abs(lon) <= 180.0)
+        if not fine.all():  # the first bad coordinate raises, named as `check_coordinate` names it
+            k = int(np.argmin(fine))
+            check_coordinate(lat.item(k), lon.item(k))
+        # A log repeats its addresses: each distinct one is added once, in order of first
+        # appearance (the order one-by-one adding would number them in).
+        pairs = np.stack([lat, lon], axis=1)
+        distinct, first, inverse = np.unique(pairs, axis=0, return_index=True, return_inverse=True)
+        ids = np.empty(len(distinct), dtype=np.int64)
+        for u in np.argsort(first, kind="stable").tolist():
+            ids[u] = self._add(distinct.item(u, 0), distinct.item(u, 1))
+        return ids[inverse.reshape(-1)]
 
     def coordinates(self, places: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
         p = np.asarray(places, dtype=np.int64)
@@ -1255,8 +1264,8 @@ class StraightLineTimes(TravelTimes):
         row = self._band_rows[band].get(destination)
         if row is None:  # a destination not seen before
             return [pair(o, destination, band) for o in origins]
-        # A pair seen before is one dictionary read; `_pair` computes the others (and answers
-        # a cached 0.0, which is falsy, again: the same value).
+        # A pair seen before is one dictionary read; `_pair` computes the others. (The test is
+        # on None: a team at the call's own place has a cached 0.0, which is falsy.)
         get = row.get
         return [get(o) or pair(o, destination, band) for o in origins]
 

@@ -4,6 +4,11 @@ The digests were recorded on main before the dispatch session (`dispatch.dispatc
 the replay's decisions, so any refactor of the decision path must reproduce the old answers
 call for call. A digest that changes is either a bug or a named, tested bug fix: update it only
 with the fix, never to get green.
+
+Retaken once, with the code unchanged, when the same commit gave other digests on a CPU without
+AVX-512: numpy picks its vectorised ``exp`` and ``sin`` by CPU, and the replay drew through them.
+It no longer does (`tests/test_portable_results.py`); these are the C library's answers, which
+this CPU's numpy matched bit for bit.
 """
 
 from __future__ import annotations
@@ -22,34 +27,34 @@ SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 #: scenario file -> (calls, teams, events) SHA-256 of two replications with the event log.
 BASELINE = {
     "denver_downtown.toml": (
-        "3befc412699ea091789b088b22a6746adae78172f84bb79c63021689968b5034",
+        "d62e2ed393ec93250eec0cd72034c49979ed84fe658cb848ac39747cbf1f4b78",
         "46aa25afdc396ea16a744f8d1611c9b3a3b4841dacbb4bdc7959b31bde5a2696",
         "a1af9499e9f26bdb30ccd13eacfa9afc85b3a1ac28e1831bf13eb085aeb85c9a",
     ),
     "stlouis_clinicians.toml": (
-        "7c17661b2ec0a1547c6d4dc74fda9624214db7b2886d48b7d188c9f11ce2bec8",
-        "e84cb428c1cbdf8182bd371848baa25c02dd9e053ed280b57eb2c5219857af75",
-        "e7733dd602d131dd34750377a42ff60d82a97f698c55e969c2bd16e6c666d1a6",
+        "85f6768c6f0af8f293b8d9fc46afbc930dcf6808ff9e552b6a0268f10d36629e",
+        "bddda2afae6094bad566771acd038873452f7ba2266e96a21f3c3e42a709571a",
+        "ced41f70006d6d7bb6bdf71e866f4aa8627025c121df35ecf5d0729507d5c9f5",
     ),
     "stlouis_cru.toml": (
-        "b5a059a6ba97a3a5d22c9658df4a4880080b3d42ddfcb49fd625ee0958407c54",
-        "561d1545f9450106ad4f769445345cb0acd70109da412b4d569e46a17ff0972f",
-        "0310644847353507bd859e7729bce85a6c6841199f61126182e5f4a785ee79c7",
+        "84e712e433228e1c7f76df06484ca1ef8caad14a84533b5aed5d3b2d3436bb65",
+        "73a51efa2003e0dc5a54a666e3bf7978a6acc650e61fe3ece713bd4f3b615dd7",
+        "36d3b509fb59bf19277796c48eebb13535f9d7431ab28d3fafe232e1b7bbc8de",
     ),
     "stlouis_overnight.toml": (
-        "1a72fc0a2307f389ccf31d75726e6ee924341c952f2309f25161790312965810",
-        "b493fbca4f536ab0b5fa0f728150af8d393d155249d9294898fdb07e80f708c6",
-        "cab3a41b8f0ed47589dbad6d4b28cebd9225fe970998bc2141341b0a0d40d2c8",
+        "f02cf5b3d61be6ad5f0e19128b13f4910c14a440eb89e9c284c9c180529bc0c3",
+        "215ac81e45fdfff1e84344c9717e836533e3b45548e7fbcc04bca85100fd6599",
+        "550cb283a2e905894c0712a148dd09b2f2b3cf792450752b95fe1ca88120e188",
     ),
     "stlouis_staffing_sweep.toml": (
-        "dbee366a6175bb4bdadf4ee730e763c89e0f6bd86b0801f3c710b26073feba95",
-        "217a6e8f2c36c561f143700a4f40eee21e4d302fec0ba3254040eea1e3d418d0",
-        "0c34023c2785953105a12f92a74c2b7df6f693a071346d08021f89e1d2a08a86",
+        "c69ebaee114a359f66346ff230f157700457e1a0d175af53a72439310b355db7",
+        "398d5e81d7e297655111c5771643d5854b87533c525de62a06df2432565d66f9",
+        "aaf2c1e5535db37009fc5c3485aec1d98b8206e8a5703ac881bff25fd23f3e10",
     ),
     "stlouis_wellness.toml": (
-        "804c43d010e52b779757a976e75ac489907a15723a0ad2ae8d7d3fa7b184fbc9",
-        "cd1aab5ae83dee35fd4778c35053978f8e88f31a014f4dfb0607ca01cafb2288",
-        "6f2dc676fc9ef4b610555df3e51ad9cb2d80e6f94c4b1ecc5ccb460200061ff3",
+        "fa8756c93f826721b6e8f2a11e7d661f720a7db3534628987c8038c6a1749c1c",
+        "6c8d4cfc50cfcf9a47b3229c5b0c607b68a327389936606453df28f210720924",
+        "06f70b8146a10b72fe2f485bfb6f4920d654c012e2e7b89f0fe1c982571d2ad8",
     ),
 }
 
@@ -58,67 +63,67 @@ VARIANTS: dict[tuple[str, int], str] = {
     (
         "stlouis_staffing_sweep.toml",
         0,
-    ): "90f4690fcba75d962283d129149b4f1c642f13d4a50361b543d8e3635fb9159b",
+    ): "f99a2029aa3abaa13560299c66dcc057a51bfd0a29f30e271fd43e8d7ca2da65",
     (
         "stlouis_staffing_sweep.toml",
         1,
-    ): "b4739030c7b4f601d3eb534445b8a5bf2284bdeb2b2a5c05e05643c1eafa6ced",
+    ): "32596d402087da3320d4328e3188172d6863a28e6be9618513d6ad8d39e79195",
     (
         "stlouis_staffing_sweep.toml",
         2,
-    ): "cd57e94f1a726880728626c539723cc88d2308ce9ad5588286e664f350862f4d",
+    ): "f594bbd931694dea32dab4e816be6204181b78ac087fda1671cf5865723280e2",
     (
         "stlouis_staffing_sweep.toml",
         3,
-    ): "e59cc3b561bdc703178f422a049cbee25153520089b85e6191bbedfdd93cea89",
+    ): "f7fc3e3c8d386bf0ec9a403e66637dfc77114967e6cc62a6eece7c58571be989",
     (
         "stlouis_staffing_sweep.toml",
         4,
-    ): "c903dd1aa9140815ac899300aad9d85dd5e7b0ccde63ac44a546b252b5a0055a",
+    ): "b2c709edd0b5574e9208114169e62502b4b78bb9b6b953ff2875eae0cb952905",
     (
         "stlouis_staffing_sweep.toml",
         5,
-    ): "7791bd3d6bd45b6f15cfdd1fa1974eec273124f4c38ea5f1f4399a45c91fe2a9",
+    ): "37263c2941073bb6f05659fd00a5fbb45193edf02cb31ce00b32d13b4a61dce8",
     (
         "stlouis_staffing_sweep.toml",
         6,
-    ): "20fd3524381e2d63583186b5ad8a90889837d9230e8656263683b3386835645b",
+    ): "c9ea43f9536334a5899b4785accb80a85278f258bafe1b7191e0d5931c35496b",
     (
         "stlouis_staffing_sweep.toml",
         7,
-    ): "f8329952c81839efbebcab0b753b2594bdab51db03686205fe7d69820a786591",
+    ): "6cdaae7e16d42281e0195b63060fd2a8620435be6e350fe07220640b883f891a",
     (
         "stlouis_staffing_sweep.toml",
         8,
-    ): "08b9df1e64c36959908f80f3313767dae63d99cc294e193ddb9f27a417922921",
+    ): "9d955928524ef06016137c5ee3b6f60bfc6248da32087ee4795c4ae535049237",
     (
         "stlouis_staffing_sweep.toml",
         9,
-    ): "dc9a55e9a68357f3414165e414aad83e33d4840a66c22d441680d193c198c926",
+    ): "09308f2b63f68f3516c8fd4b790602afa9670aef6001453b0f691f6fbaaefa9b",
     (
         "stlouis_wellness.toml",
         0,
-    ): "aab962129a5e9851ef2268a23abacd059bf8c5816aced2c09b1ea5ef9a9990e5",
+    ): "5b0dc09f8607d85dc1fe5c03ac925e8d25c54aa6bb5d369ff5f6f0ec844fc679",
     (
         "stlouis_wellness.toml",
         1,
-    ): "307743cec6d1997ed46e0500f7c539b3f40ab30db1e1fed1cfa3c3f2816a0b37",
+    ): "8b525735514a85f7c7969a57cc5e43e8dad6b42293425eecad1844f3414ec848",
     (
         "stlouis_wellness.toml",
         2,
-    ): "8e256849f449b8d7b5a221d932415f8c3c5850888bfc72fd24746e30d342d6d5",
+    ): "e704e6ab69845fc8f03db049ad353468a1ae18fad4a1c804781727162abaac8d",
     (
         "stlouis_wellness.toml",
         3,
-    ): "47014a1e9fa0750e506dd9234b8a2356d87f0bb14a8014bb92fa9675705dd5f0",
+    ): "ca4cef5f2df331126001e10ed40721a55f809e83938525a5a596b0f048ca3e86",
     (
         "stlouis_wellness.toml",
         4,
-    ): "edacf5503d1e4993b499474853c6751631a8147cbfa13aa575a7983e96fe5a2c",
+    ): "f39344dd7cf37bef9ecb9458636aeeab3984e321e6b538e04e2f442b69413ad4",
     (
         "stlouis_wellness.toml",
         5,
-    ): "c10b6b81a42b140b6cd4f43e574e1c6b80a753aa09ca59c4de84175afbbe40dd",
+    ): "4864b50d79a7427e84b4c85fa6a5755f10992ac091a01023aab0c7dd0f836607",
 }
 
 

@@ -594,3 +594,36 @@ def test_road_grid_oracle_takes_oracle_options():
     assert isinstance(grid, RoadNetworkTimes)
     assert grid.cutoff_s == 30.0 and grid.max_snap_m == 50.0
     assert math.isinf(grid.time(0, 15))
+
+
+_COORDS = st.sampled_from([0.0, -0.0, 38.6, 38.61, 38.6, -90.0, 90.0, 91.0, math.nan, math.inf])
+
+
+@given(points=st.lists(st.tuples(_COORDS, _COORDS), max_size=30))
+@settings(max_examples=200, deadline=None)
+def test_straight_line_snap_many_numbers_places_as_one_by_one_snapping(points):
+    # Whole columns are snapped by their distinct coordinates: the same place numbers, in the
+    # same first-appearance order, and the same first bad coordinate, as one call per row.
+    from dispatch.travel import StraightLineTimes
+
+    def oracle() -> StraightLineTimes:
+        return StraightLineTimes(speed_kph=40.0, circuity=1.3)
+
+    one_by_one, many = oracle(), oracle()
+    expected: list[int] | str = []
+    try:
+        expected = [one_by_one.snap(la, lo) for la, lo in points]
+    except InputError as error:
+        expected = str(error)
+    lats = [p[0] for p in points]
+    lons = [p[1] for p in points]
+    try:
+        got: list[int] | str = many.snap_many(lats, lons).tolist()
+    except InputError as error:
+        got = str(error)
+    assert got == expected
+    if isinstance(expected, list):
+        assert many.n_places == one_by_one.n_places
+        assert many.coordinates(np.arange(many.n_places))[0].tolist() == (
+            one_by_one.coordinates(np.arange(one_by_one.n_places))[0].tolist()
+        )
