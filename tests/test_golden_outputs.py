@@ -5,10 +5,10 @@ the replay's decisions, so any refactor of the decision path must reproduce the 
 call for call. A digest that changes is either a bug or a named, tested bug fix: update it only
 with the fix, never to get green.
 
-Retaken once, with the code unchanged, when the same commit gave other digests on a CPU without
-AVX-512: numpy picks its vectorised ``exp`` and ``sin`` by CPU, and the replay drew through them.
-It no longer does (`tests/test_portable_results.py`); these are the C library's answers, which
-this CPU's numpy matched bit for bit.
+Retaken once, with the code unchanged, when the same commit gave other digests on a machine
+without AVX-512: numpy picks its vectorised ``exp`` by CPU, and the replay drew through it. It no
+longer does (`tests/test_portable_results.py`); these are the C library's answers, which this
+CPU's numpy matched bit for bit.
 """
 
 from __future__ import annotations

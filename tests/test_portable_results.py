@@ -2,10 +2,10 @@
 ``log1p`` (`math`), never numpy's vectorised exponential and logarithm functions, which numpy
 picks by CPU (on AVX-512 they are other code, and may differ in the last bit).
 
-The same commit's golden digests differed between a CPU with AVX-512 and one without; numpy's
-float64 ``sin``, ``cos`` and ``arcsin`` (the straight-line oracle's haversine for large fleets)
-gave the same bits on both (`tests/test_travel_bands.py`'s straight-line digest held), so they
-are not refused here.
+The same commit's golden digests differed between the machine they were taken on and one
+without AVX-512; numpy's float64 ``sin``, ``cos`` and ``arcsin`` (the straight-line oracle's
+haversine for large fleets) gave the same bits on both (`tests/test_travel_bands.py`'s
+straight-line digest held), so they are not refused here.
 """
 
 from __future__ import annotations
