@@ -110,4 +110,4 @@ def _elementwise(
     own vectorised ones are chosen by CPU (AVX-512 has others) and may differ in the last bit,
     so a seed would replay differently on different machines of one cluster.
     """
-    return np.array([f(v) for v in x.ravel().tolist()], dtype=np.float64).reshape(x.shape)
+    return np.fromiter(map(f, x.ravel().tolist()), dtype=np.float64, count=x.size).reshape(x.shape)

@@ -1185,14 +1185,14 @@ class StraightLineTimes(TravelTimes):
         if not fine.all():  # the first bad coordinate raises, named as `check_coordinate` names it
             k = int(np.argmin(fine))
             check_coordinate(lat.item(k), lon.item(k))
-        # A log repeats its addresses: each distinct one is added once, in order of first
-        # appearance (the order one-by-one adding would number them in).
-        pairs = np.stack([lat, lon], axis=1)
-        distinct, first, inverse = np.unique(pairs, axis=0, return_index=True, return_inverse=True)
-        ids = np.empty(len(distinct), dtype=np.int64)
-        for u in np.argsort(first, kind="stable").tolist():
-            ids[u] = self._add(distinct.item(u, 0), distinct.item(u, 1))
-        return ids[inverse.reshape(-1)]
+        # Checked above as columns, so a row costs one dictionary read (and a log repeats its
+        # addresses); new places are numbered in order of first appearance.
+        index, add = self._index, self._add
+        ids = [
+            found if (found := index.get(key)) is not None else add(*key)
+            for key in zip(lat.tolist(), lon.tolist(), strict=True)
+        ]
+        return np.array(ids, dtype=np.int64)
 
     def coordinates(self, places: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
         p = np.asarray(places, dtype=np.int64)
