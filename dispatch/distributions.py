@@ -106,8 +106,8 @@ def _elementwise(
 ) -> npt.NDArray[np.float64]:
     """``f`` (a `math` function) of every element of ``x``.
 
-    The C library's ``exp`` and ``log1p`` answer alike on every x86-64 and arm64 CPU; numpy's
-    own vectorised ones are chosen by CPU (AVX-512 has others) and may differ in the last bit,
-    so a seed would replay differently on different machines of one cluster.
+    numpy's own vectorised ``exp`` and ``log1p`` are chosen by CPU (AVX-512 machines run other
+    code) and may differ in the last bit, so a seed could replay differently on different
+    machines of one cluster; the C library's, which `math` calls, do not take that branch.
     """
     return np.fromiter(map(f, x.ravel().tolist()), dtype=np.float64, count=x.size).reshape(x.shape)

@@ -67,6 +67,14 @@ def haversine_m(
     return np.asarray(2.0 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(a, 1.0))))
 
 
+def _check_coordinates(lats: FloatArray, lons: FloatArray) -> None:
+    """`check_coordinate` for columns: the first bad row raises, named as it names one."""
+    bad = ~(np.abs(lats) <= 90.0) | ~(np.abs(lons) <= 180.0)  # NaN counts as bad
+    if bad.any():
+        k = int(np.argmax(bad))
+        check_coordinate(lats.item(k), lons.item(k))
+
+
 def existing_file(path: str | Path) -> Path:
     """``path`` as a `Path`, or `InputError` naming it when there is no such file."""
     path = Path(path)
@@ -759,10 +767,7 @@ class RoadNetworkTimes(TravelTimes):
     def snap_many(self, lats: npt.ArrayLike, lons: npt.ArrayLike) -> IntArray:
         lat_arr = np.atleast_1d(np.asarray(lats, dtype=float))
         lon_arr = np.atleast_1d(np.asarray(lons, dtype=float))
-        invalid = ~(np.abs(lat_arr) <= 90) | ~(np.abs(lon_arr) <= 180)  # NaN counts as invalid
-        if invalid.any():
-            bad = int(np.flatnonzero(invalid)[0])
-            check_coordinate(float(lat_arr[bad]), float(lon_arr[bad]))
+        _check_coordinates(lat_arr, lon_arr)
         dist, idx = self._tree.query(self._project(lat_arr, lon_arr))
         far = dist > self.max_snap_m
         if far.any():
@@ -1179,12 +1184,7 @@ class StraightLineTimes(TravelTimes):
     def snap_many(self, lats: npt.ArrayLike, lons: npt.ArrayLike) -> IntArray:
         lat = np.atleast_1d(np.asarray(lats, dtype=float))
         lon = np.atleast_1d(np.asarray(lons, dtype=float))
-        if lat.shape != lon.shape:
-            raise ValueError(f"{len(lat)} latitudes against {len(lon)} longitudes")
-        fine = np.isfinite(lat) & (np.abs(lat) <= 90.0) & np.isfinite(lon) & (np.abs(lon) <= 180.0)
-        if not fine.all():  # the first bad coordinate raises, named as `check_coordinate` names it
-            k = int(np.argmin(fine))
-            check_coordinate(lat.item(k), lon.item(k))
+        _check_coordinates(lat, lon)
         # Checked above as columns, so a row costs one dictionary read (and a log repeats its
         # addresses); new places are numbered in order of first appearance.
         index, add = self._index, self._add
@@ -1267,7 +1267,7 @@ class StraightLineTimes(TravelTimes):
         # A pair seen before is one dictionary read; `_pair` computes the others. (The test is
         # on None: a team at the call's own place has a cached 0.0, which is falsy.)
         get = row.get
-        return [get(o) or pair(o, destination, band) for o in origins]
+        return [t if (t := get(o)) is not None else pair(o, destination, band) for o in origins]
 
     def route(
         self, origin: int, destination: int, at_s: float | None = None, *, steps: int = 8

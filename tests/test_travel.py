@@ -602,8 +602,9 @@ _COORDS = st.sampled_from([0.0, -0.0, 38.6, 38.61, 38.6, -90.0, 90.0, 91.0, math
 @given(points=st.lists(st.tuples(_COORDS, _COORDS), max_size=30))
 @settings(max_examples=200, deadline=None)
 def test_straight_line_snap_many_numbers_places_as_one_by_one_snapping(points):
-    # Whole columns are snapped by their distinct coordinates: the same place numbers, in the
-    # same first-appearance order, and the same first bad coordinate, as one call per row.
+    # Whole columns, checked at once: the same place numbers, in the same first-appearance
+    # order, and the same first bad coordinate, as one call per row.
+    from dispatch.model import check_coordinate
     from dispatch.travel import StraightLineTimes
 
     def oracle() -> StraightLineTimes:
@@ -611,8 +612,10 @@ def test_straight_line_snap_many_numbers_places_as_one_by_one_snapping(points):
 
     one_by_one, many = oracle(), oracle()
     expected: list[int] | str = []
-    try:
-        expected = [one_by_one.snap(la, lo) for la, lo in points]
+    try:  # each row checked by the scalar rule itself, then snapped alone
+        for la, lo in points:
+            check_coordinate(la, lo)
+            expected.append(one_by_one.snap(la, lo))
     except InputError as error:
         expected = str(error)
     lats = [p[0] for p in points]
