@@ -14,6 +14,7 @@ import pandas as pd
 
 from dispatch.match.holds import WellnessOutcome
 from dispatch.model import ReasonCode
+from dispatch.parquet_out import write_parquet
 from dispatch.sim.demand import CallTable
 from dispatch.sim.engine import OUTCOMES, REASONS, Records
 from dispatch.sim.prepare import Prepared
@@ -420,10 +421,10 @@ class SimulationResult:
         """Write ``calls.parquet``, ``teams.parquet``, ``summary.json`` (and ``events.parquet``)."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        self.calls.to_parquet(out / "calls.parquet", index=False, engine="pyarrow")
-        self.teams.to_parquet(out / "teams.parquet", index=False, engine="pyarrow")
+        write_parquet(self.calls, out / "calls.parquet")
+        write_parquet(self.teams, out / "teams.parquet")
         if self.events is not None:
-            self.events.to_parquet(out / "events.parquet", index=False, engine="pyarrow")
+            write_parquet(self.events, out / "events.parquet")
         (out / "summary.json").write_text(
             json.dumps(self.summary, indent=2, sort_keys=False) + "\n", encoding="utf-8"
         )

@@ -66,9 +66,11 @@ def atomic_write_json(path: Path, value: Any) -> None:
 
 def atomic_parquet(path: Path, frame: pd.DataFrame) -> None:
     """Write ``frame`` to ``path`` (Parquet, no index) whole or not at all."""
+    from dispatch.parquet_out import write_parquet
+
     tmp = _temporary(path)
     with held():
-        frame.to_parquet(tmp, index=False, engine="pyarrow")
+        write_parquet(frame, tmp)
         os.replace(tmp, path)
 
 
