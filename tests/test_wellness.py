@@ -313,3 +313,40 @@ def test_one_rule_can_be_switched_off_in_a_table() -> None:
     assert rules.max_consecutive == WellnessRules().max_consecutive
     with pytest.raises(InputError, match="false to turn the rule off"):
         wellness_from_dict({"utilization_cap": True})
+
+
+@pytest.mark.parametrize("cap", [None, 0.9])
+def test_a_long_session_keeps_busy_intervals_only_for_the_utilization_cap_and_only_its_window(
+    cap: float | None,
+) -> None:
+    from simhelpers import line_street
+
+    from dispatch.dispatcher import Dispatcher
+
+    window_h = 2.0
+    rules = WellnessRules(
+        recovery_min=None,
+        max_consecutive=None,
+        utilization_cap=cap,
+        utilization_window_h=window_h,
+        fairness_margin_s=30.0,
+    )
+    matcher = Matcher(line_street(), wellness=rules)
+    s = Dispatcher.from_columns(
+        matcher, ["A", "B"], [TeamKind.CO_RESPONDER] * 2, [True, True], stations=[0, 0]
+    )
+    for team_id in ("A", "B"):
+        s.shift_started(team_id, 0.0)
+    now = 0.0
+    for k in range(2_000):  # a call every 10 minutes, 5 minutes on it, for about two weeks
+        now = k * 600.0
+        sent = s.call_ready(f"c{k}", now, place=1, risk=RiskLevel.STANDARD)
+        assert sent and sent[0].team_id in ("A", "B")
+        s.unit_cleared(sent[0].team_id, now + 300.0, place=1)
+    assert s.tracker is not None
+    history = s.tracker.book.busy
+    if cap is None:  # nothing reads the intervals: none are kept
+        assert all(len(intervals) == 0 for intervals in history)
+    else:  # kept, trimmed to the window (12 calls in two hours, at most one more not yet cut)
+        assert 0 < sum(len(intervals) for intervals in history) <= window_h * 6 + 2
+        assert all(end > now - window_h * 3600.0 - 600.0 for rows in history for _, end in rows)

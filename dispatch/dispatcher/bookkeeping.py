@@ -21,7 +21,7 @@ from dispatch.match.wellness import WellnessRules
 class WellnessTracker:
     """Keeps a fleet's wellness columns current as a dispatch session runs.
 
-    The shared history (when each team was last free, its busy intervals, its load this
+    The shared history (when each team was last free, since when it is busy, its load this
     shift) is kept here; each hold rule of ``rules`` keeps its own column through its hooks
     (`dispatch.match.holds.HoldRule`).
 
@@ -53,7 +53,6 @@ class WellnessTracker:
     def cleared(self, i: int, now: float, *, critical: bool) -> list[float]:
         """Team ``i`` is free again; returns delays (s) after which a hold it now has ends."""
         book = self.book
-        book.busy[i].append((float(book.busy_since[i]), now))
         self.fleet.load_s[i] += now - book.busy_since[i]
         book.last_free[i] = now
         wake: list[float] = []

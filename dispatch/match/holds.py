@@ -93,6 +93,9 @@ class Book:
         self.fleet = fleet
         self.last_free = np.full(m, -np.inf)
         self.busy_since = np.zeros(m)
+        # Busy intervals (start, end) per team, kept only by rules that read them (the
+        # utilization cap, trimmed to its window): a session of months must not grow a list per
+        # call that nothing reads.
         self.busy: list[deque[tuple[float, float]]] = [deque() for _ in range(m)]
 
 
@@ -233,6 +236,10 @@ class UtilizationCap(HoldRule):
             f"{fleet.recent_utilization[i]:.0%} of the last {self.window_s / 3600:g} h on calls "
             f"(cap {self.cap:.0%})"
         )
+
+    def cleared(self, book: Book, i: int, now_s: float, *, critical: bool) -> list[float]:
+        book.busy[i].append((float(book.busy_since[i]), now_s))
+        return []
 
     def refresh(self, book: Book, now_s: float) -> None:
         fleet = book.fleet
