@@ -275,10 +275,13 @@ class FairnessTieBreak:
 
     def pick(self, rows: IntArray, score: FloatArray, fleet: Fleet) -> int:
         """The row of ``rows`` with the least load this shift; ties by score, then row."""
-        load = fleet.load_s
+        return self.pick_rows(rows.tolist(), score.tolist(), fleet)
+
+    def pick_rows(self, rows: list[int], score: list[float], fleet: Fleet) -> int:
+        """`pick` on Python lists (``score`` per fleet row): the matcher's fast path has them."""
+        load: list[float] = fleet.load_s.tolist()
         # a handful of rows: the smallest (load, score, row) key, without sorting arrays
-        candidates: list[int] = rows.tolist()
-        return min(candidates, key=lambda r: (load.item(r), score.item(r), r))
+        return min(rows, key=lambda r: (load[r], score[r], r))
 
 
 def hold_codes(rules: tuple[HoldRule, ...], now_s: float, fleet: Fleet) -> npt.NDArray[np.int8]:

@@ -252,7 +252,7 @@ class Matcher:
             if scores is not None:  # the fairness tie-break is on
                 assert w.tie_break is not None
                 i, fair = self._fairest(
-                    w, w.tie_break.margin_s, fleet, risk, scores, etas, i, now_s
+                    w, w.tie_break.margin_s, fleet, risk, scores, etas, i, now_s, tier_of
                 )
                 if fair:
                     return self._finish(
@@ -266,9 +266,22 @@ class Matcher:
                         _FAIRNESS,
                         zone,
                         call_type,
+                        tier_of,
+                        is_specialist,
                     )
             return self._finish(
-                place, risk, fleet, specialist_only, i, eta_i, now_s, None, zone, call_type
+                place,
+                risk,
+                fleet,
+                specialist_only,
+                i,
+                eta_i,
+                now_s,
+                None,
+                zone,
+                call_type,
+                tier_of,
+                is_specialist,
             )
         if score_i == _INF:  # nobody eligible, on duty and free: only the reason is left
             return Choice(-1, _INF, -1, False, self._reason_from(specialist, fleet))
@@ -391,11 +404,13 @@ class Matcher:
         etas: list[float] | FloatArray,
         i: int,
         now_s: float,
+        tier_of: list[int] | None = None,
     ) -> tuple[int, bool]:
         """The fairness tie-break on the fast path; the same rule as in `_decide`.
 
         The candidates are found on Python lists: a fleet is a few dozen rows, where each numpy
-        call costs more than the comparisons it makes.
+        call costs more than the comparisons it makes. ``tier_of``: each row's tier, when the
+        caller has it as a list.
         """
         limit = scores[i] + margin
         close = [k for k, v in enumerate(scores) if v <= limit]
@@ -407,7 +422,7 @@ class Matcher:
         near = [k for k in close if etas[k] <= eta_limit]
         if len(near) < 2:
             return i, False
-        tier = fleet.tiers(self.rules, risk)[0].tolist()
+        tier = fleet.tiers(self.rules, risk)[0].tolist() if tier_of is None else tier_of
         tier_i = tier[i]
         if w.hold_rules:
             held = w.holds(now_s, fleet).tolist()
@@ -417,7 +432,7 @@ class Matcher:
         if len(near) < 2:
             return i, False
         assert w.tie_break is not None
-        j = w.tie_break.pick(np.asarray(near, dtype=np.int64), np.asarray(scores), fleet)
+        j = w.tie_break.pick_rows(near, scores, fleet)
         return j, j != i
 
     def _finish(
@@ -432,9 +447,20 @@ class Matcher:
         note: WellnessOutcome | None,
         zone: str | None,
         call_type: str,
+        tier_of: list[int] | None = None,
+        is_specialist: list[bool] | None = None,
     ) -> Choice:
-        tier = int(fleet.tiers(self.rules, risk)[0][i])
-        if self._specialist_lookup[risk][tier]:
+        """The `Choice` of row ``i`` (its reason when it is no specialist).
+
+        ``tier_of`` and ``is_specialist``: each row's tier and specialist flag, when the caller
+        has them as lists (the default policy's fast path).
+        """
+        if tier_of is not None and is_specialist is not None:
+            tier, specialist = tier_of[i], is_specialist[i]
+        else:
+            tier = int(fleet.tiers(self.rules, risk)[0][i])
+            specialist = bool(self._specialist_lookup[risk][tier])
+        if specialist:
             choice: Choice = _new_tuple(Choice, (i, eta_i, tier, True, None, note))
             return choice
         s = self._rescore(place, risk, fleet, specialist_only, zone, call_type, now_s)
