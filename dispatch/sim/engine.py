@@ -14,15 +14,18 @@ is dispatched or cleared, not scheduled: nothing can change them once the team i
 from __future__ import annotations
 
 import gc
+import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import simpy
+from simpy.events import URGENT
 
 from dispatch.dispatcher import (
     BreakEnded,
@@ -329,13 +332,21 @@ class Replay:
     def run(self) -> Records:
         """Run to the horizon and return the records."""
         env = self.env
+        # Shift starts and ends, by time, ties in team order (start before end): one chain of
+        # events like the calls', so the event heap holds only what is in flight, not the year's
+        # shifts (a heap of thousands made every event's push and pop several comparisons dearer).
+        changes: list[tuple[float, int, bool]] = []
         for i, intervals in enumerate(self.setup.duty):
             for start, end in intervals:
                 if start >= self.horizon_s:
                     break
-                env.timeout(start).callbacks.append(partial(self._on_shift_start, i))
+                changes.append((start, i, True))
                 if end < self.horizon_s:
-                    env.timeout(end).callbacks.append(partial(self._on_shift_end, i))
+                    changes.append((end, i, False))
+        changes.sort(key=itemgetter(0))  # stable: equal times keep the order above
+        self._changes = changes
+        self._next_change = 0
+        self._schedule_next_change(env.now)
         ready = self.received_s + self.draws.processing_s
         self.rec.ready_s = np.where(self.simulated, ready, np.nan).tolist()
         for c in np.flatnonzero(~self.simulated).tolist():
@@ -528,14 +539,73 @@ class Replay:
             self._apply(decisions, now)
 
     # -- shifts ----------------------------------------------------------------------------
-    def _on_shift_start(self, i: int, event: simpy.Event) -> None:
-        now = self.env.now
-        if self.log_events:
-            self._log(now, "shift_start", team=i)
-        self._apply(self.session.shift_started(self.setup.team_ids[i], now), now)
+    def _schedule_next_change(self, now: float) -> None:
+        k = self._next_change
+        if k < len(self._changes):
+            self._next_change = k + 1
+            ShiftChange(self.env, exact_delay(now, self._changes[k][0])).callbacks.append(
+                self._on_shift_change
+            )
 
-    def _on_shift_end(self, i: int, event: simpy.Event) -> None:
+    def _on_shift_change(self, event: simpy.Event) -> None:
         now = self.env.now
-        if self.log_events:
-            self._log(now, "shift_end", team=i)
-        self._apply(self.session.shift_ended(self.setup.team_ids[i], now), now)
+        # The session hears the planned instant: the clock can sit a unit in the last place
+        # before it when no delay from the last change lands on it exactly (`exact_delay`).
+        at, i, starts = self._changes[self._next_change - 1]
+        self._schedule_next_change(now)
+        if starts:
+            if self.log_events:
+                self._log(at, "shift_start", team=i)
+            self._apply(self.session.shift_started(self.setup.team_ids[i], at), now)
+        else:
+            if self.log_events:
+                self._log(at, "shift_end", team=i)
+            self._apply(self.session.shift_ended(self.setup.team_ids[i], at), now)
+
+
+class ShiftChange(simpy.Timeout):
+    """A timeout that fires before the ordinary events of its instant (SimPy's URGENT).
+
+    Shift starts and ends come first at their instant, as when every one was scheduled at the
+    start (a call ready at the handover goes to the new shift), though each is scheduled only
+    when the one before it fires.
+    """
+
+    def __init__(self, env: simpy.Environment, delay: float) -> None:
+        # `simpy.Timeout.__init__` (which SimPy itself inlines from `Event`) at URGENT priority
+        if delay < 0:
+            raise ValueError(f"negative delay {delay}")
+        self.env = env
+        self.callbacks = []
+        self._value = None
+        self._delay = delay
+        self._ok = True
+        env.schedule(self, URGENT, delay)
+
+
+def exact_delay(now: float, at: float) -> float:
+    """A delay SimPy adds to ``now`` to land on ``at``, or just before it (seconds, ``at >= now``).
+
+    Usually ``at - now``, which lands on ``at`` exactly. Where no delay does (the sum rounds
+    past it), one that lands a unit in the last place before it: a shift change then still
+    comes before every event at its own instant, as when all were scheduled from 0.
+
+    Examples
+    --------
+    >>> now, at = 18590.627, 120889.96
+    >>> now + (at - now) > at, now + exact_delay(now, at) < at
+    (True, True)
+    >>> exact_delay(28800.0, 57600.0)
+    28800.0
+    """
+    delay = at - now
+    while delay > 0.0 and now + delay > at:
+        delay = math.nextafter(delay, -math.inf)
+    for _ in range(4):  # short of it: a step or two up may land on it
+        if now + delay == at:
+            break
+        up = math.nextafter(delay, math.inf)
+        if now + up > at:
+            break
+        delay = up
+    return max(delay, 0.0)
