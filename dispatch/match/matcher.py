@@ -241,12 +241,11 @@ class Matcher:
                 i = -1
             if w is not None and w.tie_break is not None:
                 scores, etas = score.tolist(), eta
+        if score_i == _INF:  # nobody eligible, on duty and free: only the reason is left
+            # (with wellness rules too: `_decide` gives the plain answer when nobody can go)
+            return Choice(-1, _INF, -1, False, self._reason_from(specialist, fleet))
         if w is not None:
-            if (
-                score_i == _INF
-                or eta_i > self.rules.max_travel_s
-                or (w.hold_rules and self._held(w, fleet, i, now_s))
-            ):
+            if eta_i > self.rules.max_travel_s or (w.hold_rules and self._held(w, fleet, i, now_s)):
                 full = self._rescore(place, risk, fleet, specialist_only, zone, call_type, now_s)
                 return self._decide(full, fleet, now_s, priority)
             if scores is not None:  # the fairness tie-break is on
@@ -283,8 +282,6 @@ class Matcher:
                 tier_of,
                 is_specialist,
             )
-        if score_i == _INF:  # nobody eligible, on duty and free: only the reason is left
-            return Choice(-1, _INF, -1, False, self._reason_from(specialist, fleet))
         if eta_i > self.rules.max_travel_s:
             # Rare: the best-ranked team is too far (a lower tier may not be).
             return self._choose(
