@@ -1,0 +1,124 @@
+"""Instructions one replay loop executes, counted by valgrind: a figure a busy machine cannot move.
+
+Wall and CPU times on a shared 2-core machine swing by 20-100% within minutes; valgrind's count
+of the instructions the interpreter executes for the same work repeats to about 0.05%. Each
+scenario is prepared and replayed once outside the count (imports, caches, first touches), then
+one more replication's event loop (`Replay.run`, the replay alone, no tables) is counted, with
+callgrind's instrumentation switched on and off around it (``callgrind_control``).
+
+Scenarios: the St. Louis CRU baseline (6,947 calls, shifts, transports, the fairness
+tie-break, the fallback pool) and M/M/3 with 10,000 calls (the `bench_ciw` workload, smaller).
+``--against DIR`` counts a checkout of another commit the same way (``git worktree add DIR REV``)
+and prints the ratio. About a minute a scenario and checkout; skipped without valgrind (Debian
+package ``valgrind``).
+
+Run: ``.venv/bin/python benchmarks/bench_instructions.py [--against /tmp/wt0]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+CRU = ROOT / "scenarios" / "stlouis_cru.toml"
+MM3_CALLS = 10_000
+
+
+def child(scenario: str) -> None:
+    """In the counted process: warm up, then count one replication's event loop."""
+    import dispatch
+    from dispatch.sim import engine
+    from dispatch.sim.prepare import prepare
+    from dispatch.sim.run import run_replication
+
+    prep = prepare(dispatch.load_scenario(scenario))
+    run_replication(prep, 0)
+    loop = engine.Replay.run
+    me = str(os.getpid())
+
+    def counted(self: engine.Replay) -> engine.Records:
+        subprocess.run(["callgrind_control", "-i", "on", me], capture_output=True, check=True)
+        try:
+            return loop(self)
+        finally:
+            subprocess.run(["callgrind_control", "-i", "off", me], capture_output=True, check=True)
+
+    engine.Replay.run = counted  # type: ignore[method-assign]
+    calls, _, _ = run_replication(prep, 1)
+    print(f"calls {len(calls)}")
+
+
+def count(scenario: Path, checkout: Path) -> tuple[int, int]:
+    """Instructions of one replication's event loop of ``scenario`` run from ``checkout``."""
+    with tempfile.TemporaryDirectory(prefix="bench_instructions_") as tmp:
+        env = dict(os.environ, PYTHONPATH=str(checkout))
+        done = subprocess.run(
+            [
+                "valgrind",
+                "--tool=callgrind",
+                "--instr-atstart=no",
+                f"--callgrind-out-file={tmp}/out.%p",
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "--child",
+                str(scenario),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=tmp,
+            env=env,
+        )
+    refs = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
+    calls = re.search(r"calls (\d+)", done.stdout)
+    if refs is None or calls is None:
+        raise SystemExit(f"valgrind gave no count:\n{done.stderr[-2000:]}")
+    return int(refs.group(1).replace(",", "")), int(calls.group(1))
+
+
+def mm3_scenario(folder: Path) -> Path:
+    sys.path.insert(0, str(HERE))
+    from bench_ciw import RATE_PER_H, SCENARIO, SERVERS
+
+    per_day = RATE_PER_H * 24.0
+    path = folder / "mm3.toml"
+    path.write_text(
+        SCENARIO.format(per_day=per_day, days=MM3_CALLS / per_day, servers=SERVERS),
+        encoding="utf-8",
+    )
+    return path
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--against", type=Path, help="a checkout of another commit to count too")
+    args = parser.parse_args([] if argv is None else argv)
+    if args.child:
+        child(args.child)
+        return
+    if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
+        print("bench_instructions: valgrind is not installed (apt-get install valgrind); skipped")
+        return
+    with tempfile.TemporaryDirectory(prefix="bench_instructions_") as tmp:
+        scenarios = {"St. Louis CRU": CRU, f"M/M/3, {MM3_CALLS:,} calls": mm3_scenario(Path(tmp))}
+        print("instructions of one replication's event loop (valgrind callgrind)")
+        for name, path in scenarios.items():
+            here, calls = count(path, ROOT)
+            line = f"  {name:<22} {here / 1e6:8.1f} M = {here / calls / 1e3:6.1f} k a call"
+            if args.against is not None:
+                there, _ = count(path, args.against.resolve())
+                line += f"; {args.against}: {there / 1e6:.1f} M, ratio {here / there:.3f}"
+            print(line)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
