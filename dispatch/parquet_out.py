@@ -17,7 +17,7 @@ UNIQUE_TEXT = frozenset({"call_id", "source_call_id"})
 
 
 def repeated_text(frame: pd.DataFrame) -> list[str]:
-    """The text and categorical columns of ``frame`` that repeat their values.
+    """The text and categorical columns of ``frame`` but the ids of `UNIQUE_TEXT`.
 
     Examples
     --------

@@ -43,11 +43,10 @@ def test_fractional_shift_times_are_logged_and_heard_exactly_as_planned() -> Non
         ]
     )
     sc = scenario(log, [team("A", shifts=shifts[:1]), team("B", shifts=shifts[1:])])
+    setup = prepare(sc).setup
     planned = sorted(
         (t, what, team_id)
-        for team_id, intervals in zip(
-            prepare(sc).setup.team_ids, prepare(sc).setup.duty, strict=True
-        )
+        for team_id, intervals in zip(setup.team_ids, setup.duty, strict=True)
         for start, end in intervals
         for t, what in ((start, "shift_start"), (end, "shift_end"))
     )

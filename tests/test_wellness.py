@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from simhelpers import fixed_service, log_frame, random_log, scenario, site, team
+from simhelpers import fixed_service, line_street, log_frame, random_log, scenario, site, team
 
 from dispatch import simulate
+from dispatch.dispatcher import Dispatcher
 from dispatch.distributions import Distribution
 from dispatch.errors import InputError
 from dispatch.match import Fleet, Matcher
@@ -319,10 +320,6 @@ def test_one_rule_can_be_switched_off_in_a_table() -> None:
 def test_a_long_session_keeps_busy_intervals_only_for_the_utilization_cap_and_only_its_window(
     cap: float | None,
 ) -> None:
-    from simhelpers import line_street
-
-    from dispatch.dispatcher import Dispatcher
-
     window_h = 2.0
     rules = WellnessRules(
         recovery_min=None,

@@ -553,14 +553,10 @@ class Replay:
         # before it when no delay from the last change lands on it exactly (`exact_delay`).
         at, i, starts = self._changes[self._next_change - 1]
         self._schedule_next_change(now)
-        if starts:
-            if self.log_events:
-                self._log(at, "shift_start", team=i)
-            self._apply(self.session.shift_started(self.setup.team_ids[i], at), now)
-        else:
-            if self.log_events:
-                self._log(at, "shift_end", team=i)
-            self._apply(self.session.shift_ended(self.setup.team_ids[i], at), now)
+        if self.log_events:
+            self._log(at, "shift_start" if starts else "shift_end", team=i)
+        change = self.session.shift_started if starts else self.session.shift_ended
+        self._apply(change(self.setup.team_ids[i], at), now)
 
 
 class ShiftChange(simpy.Timeout):
