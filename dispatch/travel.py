@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import ast
 import math
-from collections.abc import Iterable, Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
@@ -107,6 +108,60 @@ class Route:
         """The last place reached ``elapsed_s`` seconds after leaving the origin."""
         i = int(np.searchsorted(self.elapsed_s, elapsed_s, side="right")) - 1
         return int(self.places[max(0, min(i, len(self.places) - 1))])
+
+
+class Leg:
+    """A route in plain Python lists, so reading where a returning team is costs a `bisect`.
+
+    Examples
+    --------
+    >>> leg = Leg(Route(np.array([4, 7, 9]), np.array([0.0, 30.0, 75.0])))
+    >>> leg.duration_s, leg.place_at(10.0), leg.place_at(30.0), leg.place_at(500.0)
+    (75.0, 4, 7, 9)
+    """
+
+    __slots__ = ("duration_s", "elapsed", "places")
+
+    def __init__(self, route: Route) -> None:
+        self.places: list[int] = route.places.tolist()
+        self.elapsed: list[float] = route.elapsed_s.tolist()
+        self.duration_s: float = route.duration_s
+
+    def place_at(self, elapsed_s: float) -> int:
+        """The last place reached ``elapsed_s`` seconds after setting out."""
+        k = bisect_right(self.elapsed, elapsed_s) - 1
+        return self.places[max(0, min(k, len(self.places) - 1))]
+
+
+class _StraightLeg(Leg):
+    """A straight leg whose inner places are snapped only when a team is asked about there.
+
+    Most inner places of a way home are never asked about (no call comes while the team
+    passes them); snapping them all cost more than the rest of a clear. A place is numbered
+    when first asked about, at the coordinates it would have had: travel times are the same.
+    """
+
+    __slots__ = ("_add", "_points")
+
+    def __init__(
+        self,
+        places: list[int],
+        elapsed: list[float],
+        points: list[tuple[float, float]],
+        add: Callable[[float, float], int],
+    ) -> None:
+        self.places = places  # -1 where an inner place is not snapped yet
+        self.elapsed = elapsed
+        self.duration_s = elapsed[-1]
+        self._points = points
+        self._add = add
+
+    def place_at(self, elapsed_s: float) -> int:
+        k = max(0, min(bisect_right(self.elapsed, elapsed_s) - 1, len(self.places) - 1))
+        place = self.places[k]
+        if place < 0:
+            place = self.places[k] = self._add(*self._points[k])
+        return place
 
 
 class TravelTimes:
@@ -465,6 +520,10 @@ class TravelTimes:
         The band in force at ``at_s`` (setting off) applies to the whole route.
         """
         raise NotImplementedError
+
+    def leg(self, origin: int, destination: int, at_s: float | None = None) -> Leg:
+        """`route` as a `Leg`: what the dispatch session follows a returning team along."""
+        return Leg(self.route(origin, destination, at_s))
 
     def warm(
         self,
@@ -1279,23 +1338,42 @@ class StraightLineTimes(TravelTimes):
         found = routes.get(key) if steps == 8 else None
         if found is not None:
             return found
+        elapsed, points = self._straight_way(origin, destination, band, steps)
+        add = self._add
+        inner = [add(lat, lon) for lat, lon in points[1:-1]]
+        places = np.asarray([origin, *inner, destination], dtype=np.int64)
+        route = Route(places=places, elapsed_s=elapsed)
+        if steps == 8:
+            routes[key] = route
+        return route
+
+    def leg(self, origin: int, destination: int, at_s: float | None = None) -> Leg:
+        """`route` as a `Leg` whose inner places are snapped when first asked about."""
+        band = self.band_at(at_s)
+        found = self._band_routes[band].get((origin, destination))
+        if found is not None:
+            return Leg(found)
+        elapsed, points = self._straight_way(origin, destination, band, 8)
+        places = [origin, *([-1] * (len(points) - 2)), destination]
+        return _StraightLeg(places, elapsed.tolist(), points, self._add)
+
+    def _straight_way(
+        self, origin: int, destination: int, band: int, steps: int
+    ) -> tuple[FloatArray, list[tuple[float, float]]]:
+        """Seconds from ``origin`` at each of ``steps + 2`` evenly spaced points of the straight
+        way to ``destination``, and the points' coordinates (both ends included)."""
         total = self._pair(int(origin), int(destination), band)
         if not math.isfinite(total):
             raise InputError(f"no route within {self.cutoff_s:.0f} s")
         fractions = self._fractions.get(steps)
-        if fractions is None:  # fractions of the way, all (0 .. 1) and the inner ones
+        if fractions is None:  # fractions of the way, all (0 .. 1) and as a list
             f = np.linspace(0.0, 1.0, steps + 2)
-            fractions = self._fractions[steps] = (f, f[1:-1].tolist())
-        f, inner_f = fractions
+            fractions = self._fractions[steps] = (f, f.tolist())
+        f, f_list = fractions
         table = self._places
         # Python floats: the same IEEE arithmetic as numpy scalars, at a fraction of the cost
         lat0, lat1 = float(table.lats[origin]), float(table.lats[destination])
         lon0, lon1 = float(table.lons[origin]), float(table.lons[destination])
         dlat, dlon = lat1 - lat0, lon1 - lon0
-        add = self._add
-        inner = [add(lat0 + dlat * t, lon0 + dlon * t) for t in inner_f]
-        places = np.asarray([origin, *inner, destination], dtype=np.int64)
-        route = Route(places=places, elapsed_s=f * total)
-        if steps == 8:
-            routes[key] = route
-        return route
+        points = [(lat0 + dlat * t, lon0 + dlon * t) for t in f_list[1:-1]]
+        return f * total, [(lat0, lon0), *points, (lat1, lon1)]

@@ -302,7 +302,7 @@ class Dispatcher:
         route = self._legs.get(key)
         if route is None:
             if math.isfinite(self.travel.time(origin, destination, at_s)):
-                route = Leg(self.travel.route(origin, destination, at_s))
+                route = self.travel.leg(origin, destination, at_s)
             else:  # beyond the oracle's cut-off: count the cut-off, arrive at once after it
                 cutoff = self.travel.cutoff_s
                 route = Leg(Route(np.array([origin, destination]), np.array([0.0, cutoff])))

@@ -391,10 +391,9 @@ class Replay:
         key = (scene, self.travel.band_at(at_s) if self._banded else 0)
         found = self._to_facility.get(key)
         if found is None:
-            facilities = self.setup.facility_place.tolist()
-            times = np.array([self.travel.time(scene, int(f), at_s) for f in facilities])
-            k = int(np.argmin(times))
-            found = (k, float(times[k]))
+            times = [self.travel.time(scene, f, at_s) for f in self.facility_place]
+            k = min(range(len(times)), key=times.__getitem__)  # the first of the nearest
+            found = (k, times[k])
             self._to_facility[key] = found
         return found
 
@@ -549,14 +548,24 @@ class Replay:
 
     def _on_shift_change(self, event: simpy.Event) -> None:
         now = self.env.now
+        changes = self._changes
+        first = last = self._next_change - 1
+        # Changes due at this very instant with the clock on it would each come next anyway (a
+        # zero delay at URGENT, nothing between): they are heard here, in order, without events
+        # of their own (a watch's teams change together).
+        last += 1
+        while last < len(changes) and changes[last][0] == now:
+            last += 1
+        self._next_change = last
+        self._schedule_next_change(now)
+        team_ids = self.setup.team_ids
         # The session hears the planned instant: the clock can sit a unit in the last place
         # before it when no delay from the last change lands on it exactly (`exact_delay`).
-        at, i, starts = self._changes[self._next_change - 1]
-        self._schedule_next_change(now)
-        if self.log_events:
-            self._log(at, "shift_start" if starts else "shift_end", team=i)
-        change = self.session.shift_started if starts else self.session.shift_ended
-        self._apply(change(self.setup.team_ids[i], at), now)
+        for at, i, starts in changes[first:last]:
+            if self.log_events:
+                self._log(at, "shift_start" if starts else "shift_end", team=i)
+            change = self.session.shift_started if starts else self.session.shift_ended
+            self._apply(change(team_ids[i], at), now)
 
 
 class ShiftChange(simpy.Timeout):
