@@ -9,6 +9,7 @@ same answer.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import compress
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -214,9 +215,8 @@ class Matcher:
         etas: list[float] | FloatArray
         if offsets is not None:  # a small fleet on lists: only free teams are asked about
             free = fleet.dispatchable.tolist()
-            rows = [k for k in range(len(free)) if free[k]]
-            at = fleet.place.tolist()
-            got = self.travel.times_for([at[k] for k in rows], place, now_s)
+            rows = list(compress(range(len(free)), free))
+            got = self.travel.times_for(list(compress(fleet.place.tolist(), free)), place, now_s)
             i, score_i, eta_i = -1, _INF, _INF
             for k, e in zip(rows, got, strict=True):
                 v = offsets[k] + e
