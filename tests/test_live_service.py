@@ -481,3 +481,22 @@ def test_hot_routes_answer_as_the_fastapi_routes(scenario: Path, tmp_path: Path)
             answers.append(seen)
     assert answers[0] == answers[1]
     assert [status for status, _ in answers[0]] == [200] * 6 + [409, 422] + [200] * 4 + [422] * 2
+
+
+def test_a_refusal_for_the_key_comes_before_one_for_a_malformed_body(live: Live) -> None:
+    # Malformed JSON is read before the route's checks run: the key is still checked first,
+    # so a client without one learns nothing of what the route accepts.
+    client = live.client
+    bad = {"content": b"{not json", "headers": {"Content-Type": "application/json"}}
+    for path in ("/v1/calls", "/v1/events"):
+        refused = client.post(path, **bad)
+        assert refused.status_code == 401, refused.text
+        assert refused.headers["WWW-Authenticate"] == "Bearer"
+        unknown = {**bad["headers"], "Authorization": "Bearer nope"}
+        assert client.post(path, content=bad["content"], headers=unknown).status_code == 401
+        reader = {**bad["headers"], **live.headers("reader")}
+        assert client.post(path, content=bad["content"], headers=reader).status_code == 403
+        allowed = {**bad["headers"], **live.headers("dispatcher")}
+        answer = client.post(path, content=bad["content"], headers=allowed)
+        assert answer.status_code == 422 and answer.json()["field"] == "body", answer.text
+        assert "not valid JSON at character 1" in answer.json()["detail"]

@@ -18,6 +18,7 @@ import dispatch.live.web_stack  # noqa: F401  (names the extra when it is missin
 # isort: split
 
 import logging
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -294,7 +295,9 @@ def create_app(
         return JSONResponse(body, status_code=error.status, headers=headers)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        if error.status_code == 400 and (refused := await key_refusal(request)) is not None:
+            return refused
         # A body FastAPI cannot decode (not UTF-8) is bad input like malformed JSON: 422.
         status = 422 if error.status_code == 400 else error.status_code
         field = "body" if error.status_code == 400 else None
@@ -302,8 +305,15 @@ def create_app(
         return JSONResponse(body, status_code=status, headers=error.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def bad_request(_request: Request, error: RequestValidationError) -> JSONResponse:
+    async def bad_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        if (refused := await key_refusal(request)) is not None:
+            return refused
         first = error.errors()[0] if error.errors() else {}
+        if first.get("type") == "json_invalid":  # its location is a character, not a field
+            loc, why = first.get("loc", ()), first.get("ctx", {}).get("error", "")
+            at = f" at character {loc[-1]}" if len(loc) > 1 else ""
+            detail = f"body: not valid JSON{at}" + (f" ({why})" if why else "")
+            return JSONResponse(Problem(detail=detail, field="body").model_dump(), status_code=422)
         where = [str(part) for part in first.get("loc", ()) if part != "body"]
         field = ".".join(where) or None
         message = str(first.get("msg", "invalid request"))
@@ -328,6 +338,7 @@ def create_app(
     )
 
     key_header = Depends(bearer)
+    checks: set[Callable[..., Any]] = set()  # each route's key check, by `role`
 
     def role(needed: str) -> Any:
         async def check(
@@ -342,7 +353,23 @@ def create_app(
                 raise ApiError(403, f"a {found} key may not do this (needs {needed})")
             return found
 
+        checks.add(check)
         return Depends(check)
+
+    async def key_refusal(request: Request) -> JSONResponse | None:
+        """The 401 or 403 of the route's key check, for a request refused before it ran.
+
+        A body that is not JSON (or not UTF-8) is refused while it is read, before the route's
+        dependencies run; the key still comes first, so a client without one learns nothing
+        of what the route accepts.
+        """
+        for depends in getattr(request.scope.get("route"), "dependencies", ()):
+            if depends.dependency in checks:
+                try:
+                    await depends.dependency(await bearer(request))
+                except ApiError as error:
+                    return await api_error(request, error)
+        return None
 
     reader, dispatcher, admin = role("reader"), role("dispatcher"), role("admin")
 
