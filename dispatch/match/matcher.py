@@ -243,7 +243,11 @@ class Matcher:
                 scores, etas = score.tolist(), eta
         if score_i == _INF:  # nobody eligible, on duty and free: only the reason is left
             # (with wellness rules too: `_decide` gives the plain answer when nobody can go)
-            return Choice(-1, _INF, -1, False, self._reason_from(specialist, fleet))
+            if offsets is not None and is_specialist is not None:  # the lists at hand
+                reason = _reason_on_lists(is_specialist, free, fleet)
+            else:
+                reason = self._reason_from(specialist, fleet)
+            return Choice(-1, _INF, -1, False, reason)
         if w is not None:
             if eta_i > self.rules.max_travel_s or (w.hold_rules and self._held(w, fleet, i, now_s)):
                 full = self._rescore(place, risk, fleet, specialist_only, zone, call_type, now_s)
@@ -774,3 +778,19 @@ def _smallest(candidates: npt.NDArray[np.intp], key: FloatArray, k: int) -> list
     # ``candidates`` ascend, so a stable sort on the key breaks ties by index.
     order = np.argsort(values, kind="stable")[:k]
     return candidates[order].tolist()  # type: ignore[no-any-return]
+
+
+def _reason_on_lists(is_specialist: list[bool], free: list[bool], fleet: Fleet) -> ReasonCode:
+    """`Matcher._reason_from` on a small fleet's lists (``free``: the dispatchable column).
+
+    Every call that finds nobody free comes here; three numpy reductions on a column of ten
+    cost more than the comparisons (1.4 against 0.8 us). The property test holding
+    `Matcher.best` to the full decision checks that the two give the same reason.
+    """
+    if True not in is_specialist:
+        return ReasonCode.INELIGIBLE
+    if True in map(bool.__and__, is_specialist, free):
+        return ReasonCode.TOO_FAR
+    if True in map(bool.__and__, is_specialist, fleet.on_duty.tolist()):
+        return ReasonCode.ALL_BUSY
+    return ReasonCode.OFF_SHIFT
