@@ -20,6 +20,7 @@ from typing import Any
 
 import hypothesis.strategies as st
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 from dispatch.dispatcher import Decision, Dispatch, Dispatcher, Fallback, Unserved
@@ -32,8 +33,24 @@ from dispatch.match.rules import default_rules
 from dispatch.match.wellness import WellnessRules
 from dispatch.model import CallState, MealBreak, RiskLevel, TeamKind
 from dispatch.sim.engine import FALLBACK, NOT_SERVED, SPECIALIST, CallDraws, FleetSetup, Replay
+from dispatch.travel import TravelTimes
 
 KINDS = list(TeamKind)
+CORNERS = 36  # the small city's places (straight lines add more as teams drive home)
+
+
+@pytest.fixture(scope="module", params=["road", "straight_line"])
+def travel(request: pytest.FixtureRequest, city: Any) -> TravelTimes:
+    """The small city's streets, or straight lines between its 36 corners (the same place
+    numbers): a small fleet on straight lines takes `Matcher.best`'s path on Python lists."""
+    if request.param == "road":
+        road: TravelTimes = city.travel
+        return road
+    # a cut-off shorter than the city's diagonal (about 250 s), so some teams cannot reach
+    line = TravelTimes.straight_line(cutoff_s=180.0)
+    lats, lons = zip(*city.coords, strict=True)
+    assert line.snap_many(lats, lons).tolist() == list(range(CORNERS))
+    return line
 
 
 class CheckedMatcher(Matcher):
@@ -193,8 +210,8 @@ def scenarios(draw: st.DrawFn, n_places: int) -> dict[str, Any]:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
-def test_session_properties(city: Any, data: st.DataObject) -> None:
-    sc = data.draw(scenarios(city.travel.n_places))
+def test_session_properties(travel: TravelTimes, data: st.DataObject) -> None:
+    sc = data.draw(scenarios(CORNERS))
     rules = default_rules()
     if sc["max_travel_s"] is not None:
         rules = replace(rules, max_travel_s=sc["max_travel_s"])
@@ -202,9 +219,9 @@ def test_session_properties(city: Any, data: st.DataObject) -> None:
         names = [f"T{k:02d}" for k in range(len(sc["kinds"]))]
         districts = dict(zip(names, sc["team_district"], strict=True))
         policy = DistrictFirst(rules, districts, sc["cards"])
-        matcher = Matcher(city.travel, wellness=sc["wellness"], policy=policy)
+        matcher = Matcher(travel, wellness=sc["wellness"], policy=policy)
     else:
-        matcher = Matcher(city.travel, rules, wellness=sc["wellness"])
+        matcher = Matcher(travel, rules, wellness=sc["wellness"])
     n = len(sc["received"])
     order = sorted(range(len(sc["team_ids"])), key=lambda i: sc["team_ids"][i])
     setup = FleetSetup(
@@ -278,11 +295,11 @@ def test_session_properties(city: Any, data: st.DataObject) -> None:
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
-def test_fast_path_across_fleets(city: Any, data: st.DataObject) -> None:
+def test_fast_path_across_fleets(travel: TravelTimes, data: st.DataObject) -> None:
     """One matcher asked about several fleets in turn (it keeps per-row values for the last
     one) answers each exactly as the full decision does."""
-    matcher = CheckedMatcher(city.travel)
-    n_places = city.travel.n_places
+    matcher = CheckedMatcher(travel)
+    n_places = CORNERS
     fleets = []
     for _ in range(data.draw(st.integers(2, 3))):
         m = data.draw(st.integers(1, 6))

@@ -630,3 +630,30 @@ def test_straight_line_snap_many_numbers_places_as_one_by_one_snapping(points):
         assert many.coordinates(np.arange(many.n_places))[0].tolist() == (
             one_by_one.coordinates(np.arange(one_by_one.n_places))[0].tolist()
         )
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.floats(38.5, 38.8),
+    st.floats(-90.4, -90.1),
+    st.floats(38.5, 38.8),
+    st.floats(-90.4, -90.1),
+    st.lists(st.floats(-10.0, 3000.0), min_size=1, max_size=12),
+)
+def test_a_straight_leg_passes_the_places_of_its_route(lat0, lon0, lat1, lon1, asked):
+    # A leg numbers its inner places only when asked about them; where it is at each moment,
+    # and those places' coordinates, are the eager route's.
+    lazy = TravelTimes.straight_line(cutoff_s=1e9)
+    eager = TravelTimes.straight_line(cutoff_s=1e9)
+    ends = lazy.snap_many([lat0, lat1], [lon0, lon1]).tolist()
+    assert eager.snap_many([lat0, lat1], [lon0, lon1]).tolist() == ends
+    leg = lazy.leg(ends[0], ends[1])
+    route = eager.route(ends[0], ends[1])
+    assert leg.elapsed == route.elapsed_s.tolist() and leg.duration_s == route.duration_s
+    known = lazy.n_places
+    for elapsed in asked:
+        got, want = leg.place_at(elapsed), route.place_at(elapsed)
+        (got_lat, got_lon), (want_lat, want_lon) = lazy.coordinates(got), eager.coordinates(want)
+        assert (float(got_lat), float(got_lon)) == (float(want_lat), float(want_lon))
+    inner = {e for e in asked if 0 < np.searchsorted(route.elapsed_s, e, side="right") - 1 < 9}
+    assert lazy.n_places <= known + len(inner)  # no place numbered that nobody asked about
