@@ -10,9 +10,10 @@ Clock: 08:00 = 28800, 09:00 = 32400, 09:30 = 34200, 10:00 = 36000, 16:00 = 57600
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
-from simhelpers import event_rows, log_frame, scenario, site, team
+from simhelpers import event_rows, log_frame, random_log, scenario, site, team
 
 from dispatch.distributions import Distribution
 from dispatch.model import Shift, TeamKind
@@ -394,3 +395,22 @@ def test_call_no_team_can_take_before_the_run_ends_is_unserved():
     assert (call["outcome"], call["reason"], call["team_id"]) == ("unserved", "off_shift", "")
     assert pd.isna(call["dispatched_at"]) and pd.isna(call["response_s"])
     assert call["processing_s"] == 60.0
+
+
+def test_a_session_that_forgets_its_ways_home_replays_the_same(monkeypatch) -> None:
+    # The ways home are a cache: bounded so that a session live for months stays bounded, and
+    # rebuilt the same whenever one is forgotten.
+    from dispatch.dispatcher import session
+
+    def run():  # -> SimulationResult, on a fresh oracle each time
+        log = random_log(np.random.default_rng(5), 300)
+        teams = [team(f"T{k}") for k in range(3)]
+        sc = scenario(log, teams, facilities=[site("H", 3.0)], replications=2)
+        return simulate(sc, event_log=True)
+
+    kept = run()
+    monkeypatch.setattr(session, "LEG_CACHE_SIZE", 2)
+    forgetful = run()
+    pd.testing.assert_frame_equal(kept.calls, forgetful.calls)
+    pd.testing.assert_frame_equal(kept.events, forgetful.events)
+    pd.testing.assert_frame_equal(kept.teams, forgetful.teams)

@@ -76,6 +76,10 @@ from dispatch.model import Call, CallState, MealBreak, ReasonCode, RiskLevel, Te
 from dispatch.travel import Route
 
 _new_tuple = tuple.__new__
+#: Ways home a session keeps (per origin, station and band) before it forgets them all; each is
+#: rebuilt the same when next needed, so a session live for months stays bounded.
+LEG_CACHE_SIZE = 200_000
+
 AVAILABLE = TeamStatus.AVAILABLE
 RETURNING = TeamStatus.RETURNING
 DISPATCHED = TeamStatus.DISPATCHED
@@ -306,6 +310,8 @@ class Dispatcher:
             else:  # beyond the oracle's cut-off: count the cut-off, arrive at once after it
                 cutoff = self.travel.cutoff_s
                 route = Leg(Route(np.array([origin, destination]), np.array([0.0, cutoff])))
+            if len(self._legs) >= LEG_CACHE_SIZE:
+                self._legs.clear()
             self._legs[key] = route
         return route
 
