@@ -16,7 +16,7 @@ from simhelpers import log_frame, random_log, scenario, site, team
 from dispatch.distributions import Distribution
 from dispatch.model import ReasonCode, Shift, TeamKind
 from dispatch.scenario import PolicySpec, Scenario, ServiceSpec
-from dispatch.sim.results import CALL_COLUMNS
+from dispatch.sim.results import CALL_COLUMNS, replication_metrics
 from dispatch.sim.run import simulate
 from dispatch.travel import TravelTimes
 
@@ -366,3 +366,21 @@ def test_random_fleets_keep_every_invariant(fleet, fallback_after, teams_fallbac
     check_calls(calls, log, replications=1)
     check_teams_never_double_booked(calls)
     check_dispatched_on_duty(calls, sc)
+
+
+def test_wellness_shares_count_every_call_by_its_label():
+    # 7 calls: 2 overrides (of two rules), a hold that left nobody, a fairness pick, a held
+    # team passed over, and 2 untouched; one thinned call that counts for nothing.
+    labels = ["override:recovery", "", "hold:streak", "override:streak", "fairness", "", "recovery"]
+    calls = pd.DataFrame(
+        {
+            "outcome": ["specialist"] * 7 + ["thinned"],
+            "response_s": [600.0] * 8,
+            "queue_s": [0.0] * 8,
+            "reason": [""] * 8,
+            "wellness": [*labels, "override:recovery"],
+        }
+    )
+    metrics = replication_metrics(calls, 20.0)
+    assert metrics["wellness_changed_share"] == 5 / 7
+    assert metrics["wellness_override_share"] == 2 / 7

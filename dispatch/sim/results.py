@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -254,11 +255,14 @@ def replication_metrics(
         out[f"reason_{reason.value}_share"] = _share((sim["reason"] == reason.value).sum(), n)
     if "wellness" in sim.columns:
         out["wellness_changed_share"] = _share((sim["wellness"] != "").sum(), n)
-        overridden = [
-            outcome is not None and outcome.override is not None
-            for outcome in map(WellnessOutcome.from_label, sim["wellness"].tolist())
-        ]
-        out["wellness_override_share"] = _share(sum(overridden), n)
+        # each distinct label read once: a year of calls carries a handful of them
+        overridden = sum(
+            count
+            for label, count in Counter(sim["wellness"].tolist()).items()
+            if (outcome := WellnessOutcome.from_label(label)) is not None
+            and outcome.override is not None
+        )
+        out["wellness_override_share"] = _share(overridden, n)
     if teams is not None:
         from dispatch.sim.workload import busiest_to_least, gini
 
