@@ -306,10 +306,11 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, error: RequestValidationError) -> JSONResponse:
-        if (refused := await key_refusal(request)) is not None:
-            return refused
         first = error.errors()[0] if error.errors() else {}
         if first.get("type") == "json_invalid":  # its location is a character, not a field
+            # (every other refusal here comes after the route's key check has passed)
+            if (refused := await key_refusal(request)) is not None:
+                return refused
             loc, why = first.get("loc", ()), first.get("ctx", {}).get("error", "")
             at = f" at character {loc[-1]}" if len(loc) > 1 else ""
             detail = f"body: not valid JSON{at}" + (f" ({why})" if why else "")

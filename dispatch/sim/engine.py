@@ -549,11 +549,11 @@ class Replay:
     def _on_shift_change(self, event: simpy.Event) -> None:
         now = self.env.now
         changes = self._changes
-        first = last = self._next_change - 1
+        first = self._next_change - 1
         # Changes due at this very instant with the clock on it would each come next anyway (a
         # zero delay at URGENT, nothing between): they are heard here, in order, without events
         # of their own (a watch's teams change together).
-        last += 1
+        last = first + 1
         while last < len(changes) and changes[last][0] == now:
             last += 1
         self._next_change = last
