@@ -39,7 +39,15 @@ R = TypeVar("R")
 
 #: Modules a new worker process imports before its first task (forkserver start only): the
 #: simulator's, so each worker does not pay for pandas, scipy and SimPy on its own.
-PRELOAD = ("dispatch.scenario_file", "dispatch.sim.run", "dispatch.sweep.tasks")
+#: ``scipy.special`` is the log-normal's quantile (`dispatch.distributions`), imported lazily
+#: elsewhere because a single replay of other kinds never needs it.
+PRELOAD = (
+    "dispatch.scenario_file",
+    "dispatch.sim.run",
+    "dispatch.sim.replications",
+    "dispatch.sweep.tasks",
+    "scipy.special",
+)
 
 
 class Executor(Protocol):
@@ -205,6 +213,7 @@ class ProcessExecutor(_Base):
         self.preload = list(preload)
         self._pool: Any = None
         self._stop: Any = None
+        self._context: Any = None
 
     @property
     def description(self) -> str:
@@ -221,6 +230,7 @@ class ProcessExecutor(_Base):
                     context.set_forkserver_preload(self.preload)
             else:
                 context = multiprocessing.get_context("spawn")
+            self._context = context
             listen, self._stop = multiprocessing.Pipe(duplex=False)
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers,
@@ -229,6 +239,19 @@ class ProcessExecutor(_Base):
                 initargs=(listen,),
             )
         return self._pool
+
+    def warm_up(self) -> None:
+        """Start the fork server now, without waiting for it.
+
+        It then imports the simulator (`PRELOAD`) while this process goes on, say with loading
+        the scenario, instead of after the first task is handed out. Nothing happens where
+        workers start with ``spawn``.
+        """
+        self._start()
+        if self._context.get_start_method() == "forkserver":
+            from multiprocessing import forkserver
+
+            forkserver.ensure_running()
 
     def map_unordered(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[tuple[int, R]]:
         from concurrent.futures import FIRST_COMPLETED, wait

@@ -95,6 +95,10 @@ check "dispatch init" 0 "stlouis_cru.toml" dispatch init mine
 check "dispatch simulate on an initialised scenario" 0 "results:" \
     dispatch simulate mine/scenarios/stlouis_cru.toml --out cru --replications 2
 check "the copy's results" 0 "" test -s "$WORK/empty/cru/summary.json"
+check "dispatch simulate on 2 worker processes" 0 "results:" \
+    dispatch simulate mine/scenarios/stlouis_cru.toml --out cru2 --replications 2 --workers 2
+check "the same results on 2 workers" 0 "identical" python -c \
+    "import json; a, b = (json.load(open(f + '/summary.json')) for f in ('cru', 'cru2')); print('identical' if a == b else 'different')"
 check "dispatch simulate the Denver copy" 0 "results:" \
     dispatch simulate mine/scenarios/denver_downtown.toml --out denver --replications 1
 

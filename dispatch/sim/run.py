@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -21,14 +22,22 @@ from dispatch.sim.prepare import (
     replication_calls,
     streams,
 )
+from dispatch.sim.replications import (
+    ReplicationResult,
+    replicate,
+    replication_tasks,
+    run_replication_task,
+)
 from dispatch.sim.results import (
     SimulationResult,
     calls_frame,
     events_frame,
-    replication_metrics,
     summarize,
     teams_frame,
 )
+
+if TYPE_CHECKING:
+    from dispatch.executors import Executor
 
 
 def run_replication(
@@ -97,6 +106,7 @@ def simulate(
     seed: int | None = None,
     event_log: bool = False,
     progress: Callable[[int], None] | None = None,
+    executor: Executor | None = None,
 ) -> SimulationResult:
     """Replay ``scenario`` and collect the results.
 
@@ -110,6 +120,10 @@ def simulate(
         Also keep one row per state change (``events`` table) for audits.
     progress
         Called with the replication number after each one finishes.
+    executor
+        Where the replications run (`dispatch.executors`): local worker processes or a Dask
+        cluster. None (the default) runs them here, one after the other. The results are the
+        same either way: each replication draws from its own seeded streams.
 
     Returns
     -------
@@ -135,23 +149,19 @@ def simulate(
             replications=replications if replications is not None else scenario.replications,
             seed=seed if seed is not None else scenario.seed,
         )
-    prep = prepare(scenario)
-    calls_parts, teams_parts, event_parts, metrics = [], [], [], []
-    target = scenario.policy.target_response_min
-    for k in range(scenario.replications):
-        calls, teams, events = run_replication(prep, k, event_log=event_log)
-        calls_parts.append(calls)
-        teams_parts.append(teams)
-        if events is not None:
-            event_parts.append(events)
-        metrics.append(replication_metrics(calls, target, teams))
+    done: list[ReplicationResult] = []
+    for result in _replications(scenario, event_log=event_log, executor=executor):
+        done.append(result)
         if progress is not None:
-            progress(k)
+            progress(result.replication)
+    done.sort(key=lambda result: result.replication)  # workers finish in any order
+    target = scenario.policy.target_response_min
+    event_parts = [result.events for result in done if result.events is not None]
     return SimulationResult(
-        calls=pd.concat(calls_parts, ignore_index=True),
-        teams=pd.concat(teams_parts, ignore_index=True),
+        calls=pd.concat([result.calls for result in done], ignore_index=True),
+        teams=pd.concat([result.teams for result in done], ignore_index=True),
         summary=summarize(
-            metrics,
+            [result.metrics for result in done],
             name=scenario.name,
             seed=scenario.seed,
             target_min=target,
@@ -160,3 +170,21 @@ def simulate(
         ),
         events=pd.concat(event_parts, ignore_index=True) if event_parts else None,
     )
+
+
+def _replications(
+    scenario: Scenario, *, event_log: bool, executor: Executor | None
+) -> Iterator[ReplicationResult]:
+    """Every replication's result, in the order they finish."""
+    from dispatch.executors import SerialExecutor
+
+    replications = range(scenario.replications)
+    if executor is None or isinstance(executor, SerialExecutor) or len(replications) == 1:
+        # One replication gains nothing from a worker; it would only pay for sending it.
+        prep = prepare(scenario)
+        for k in replications:
+            yield replicate(prep, k, event_log=event_log)
+        return
+    tasks = replication_tasks(scenario, replications, event_log=event_log)
+    for _, result in executor.map_unordered(run_replication_task, tasks):
+        yield result
