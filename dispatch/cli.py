@@ -12,9 +12,10 @@ exception classes, all derived from `typer.TyperException`; click itself is not 
 
 from __future__ import annotations
 
+import gc
 import sys
 from importlib.metadata import PackageNotFoundError, version
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -177,5 +178,20 @@ def main(argv: list[str] | None = None) -> int:
     return result if isinstance(result, int) else 0
 
 
+def run() -> NoReturn:
+    """The ``dispatch`` command (and ``python -m dispatch``): `main`, then exit with its status.
+
+    Before the process exits, every object still alive is moved out of the garbage collector's
+    reach (`gc.freeze`). The interpreter's shutdown then skips its full collections over what
+    pandas, scipy and pyarrow keep in their modules: about 0.15 s of every command here, a
+    twentieth of a whole replay of the Minneapolis log. Nothing is left unfinished by it: the
+    commands close their files, connections and worker processes before they return, and
+    objects are still freed as their last reference goes.
+    """
+    code = main()
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

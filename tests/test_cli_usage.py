@@ -222,3 +222,21 @@ def test_init_keeps_files_it_does_not_write(tmp_path: Path) -> None:
     mine.write_text("keep", encoding="utf-8")
     assert run("init", "mine", cwd=tmp_path).returncode == 0
     assert mine.read_text(encoding="utf-8") == "keep"
+
+
+def test_the_command_exits_with_mains_status_and_the_objects_out_of_the_collectors_reach(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import gc
+
+    from dispatch import cli
+
+    monkeypatch.setattr(sys, "argv", ["dispatch", "simulate"])  # a usage error: status 2
+    assert gc.get_freeze_count() == 0
+    try:
+        with pytest.raises(SystemExit) as done:
+            cli.run()
+        assert done.value.code == 2
+        assert gc.get_freeze_count() > 0  # shutdown's full collections skip them
+    finally:
+        gc.unfreeze()

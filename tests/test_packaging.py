@@ -251,7 +251,7 @@ def test_the_wheel_carries_every_data_file_and_example_scenario(wheel: Path) -> 
 def test_the_wheel_declares_the_console_script_and_no_click(wheel: Path) -> None:
     archive = zipfile.ZipFile(wheel)
     (entry_points,) = [n for n in archive.namelist() if n.endswith("entry_points.txt")]
-    assert "dispatch = dispatch.cli:main" in archive.read(entry_points).decode()
+    assert "dispatch = dispatch.cli:run" in archive.read(entry_points).decode()
     (metadata,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
     requires = [
         line.split(":", 1)[1].strip()
