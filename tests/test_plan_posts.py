@@ -143,3 +143,26 @@ def test_read_candidates_reads_capacity_and_existing(folder: Path) -> None:
     with pytest.raises(InputError, match="header only"):
         path.write_text("id,lat,lon\n")
         read_candidates(path)
+
+
+def test_the_check_on_worker_processes_gives_the_same_comparison(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pandas as pd
+
+    def plan(out: str, *extra: str) -> None:
+        argv = [
+            "plan", "posts", str(folder / "scenario.toml"),
+            "--candidates", str(folder / "candidates.csv"),
+            "--k", "3", "--objective", "p-median", "--out", str(folder / out),
+            "--replications", "3",
+        ]  # fmt: skip
+        assert main([*argv, *extra]) == 0
+
+    plan("here")
+    plan("there", "--workers", "2")
+    capsys.readouterr()
+    pd.testing.assert_frame_equal(
+        pd.read_csv(folder / "there" / "comparison.csv"),
+        pd.read_csv(folder / "here" / "comparison.csv"),
+    )

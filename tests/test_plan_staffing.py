@@ -359,3 +359,49 @@ def test_a_missing_scenario_is_named(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "nope.toml" in done.stderr + done.stdout
     assert "Traceback" not in done.stderr
+
+
+def assert_same_figures(a: object, b: object) -> None:
+    """Equal field by field, NaN equal to NaN, arrays by value; file paths aside."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(a) and not isinstance(a, type):
+        for f in dataclasses.fields(a):
+            if f.name != "scenario_path":
+                assert_same_figures(getattr(a, f.name), getattr(b, f.name))
+    else:
+        np.testing.assert_equal(a, b)
+
+
+def test_worker_processes_give_the_same_plan(
+    city: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dispatch.sim.run as run_module
+    from dispatch.executors import ProcessExecutor
+
+    def plan(out: Path, executor: object = None) -> object:
+        return plan_staffing(
+            city, out, target_share=0.8, target_min=20, rules=RULES, time_limit_s=5,
+            iterations=2, executor=executor,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    here = plan(tmp_path / "here")
+    assert here.uniform is not None  # type: ignore[attr-defined]
+
+    def nowhere(scn: object) -> object:
+        raise AssertionError("a replay was prepared in this process")
+
+    monkeypatch.setattr(run_module, "prepare", nowhere)  # the workers replay, not this process
+    with ProcessExecutor(workers=2) as pool:
+        there = plan(tmp_path / "there", pool)
+    wall = ["solve_s"]  # the solver's wall time: the one column that may differ
+    pd.testing.assert_frame_equal(
+        there.iterations_table().drop(columns=wall),  # type: ignore[attr-defined]
+        here.iterations_table().drop(columns=wall),  # type: ignore[attr-defined]
+    )
+    pd.testing.assert_frame_equal(there.hours_table(), here.hours_table())  # type: ignore[attr-defined]
+    assert_same_figures(there.check, here.check)  # type: ignore[attr-defined]
+    assert_same_figures(there.uniform, here.uniform)  # type: ignore[attr-defined]
+    assert (tmp_path / "there" / "plan.toml").read_text().replace("there", "here") == (
+        tmp_path / "here" / "plan.toml"
+    ).read_text()

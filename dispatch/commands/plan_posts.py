@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from dispatch.commands.executor_options import ReplayWorkers, Scheduler, replay_executor
 from dispatch.commands.plan import plan_app
 from dispatch.errors import InputError
 
@@ -68,6 +69,8 @@ def posts(
         bool,
         typer.Option("--simulate/--no-simulate", help="Verify the plan against today's sites."),
     ] = True,
+    workers: ReplayWorkers = None,
+    scheduler: Scheduler = None,
 ) -> None:
     """Choose K posts among candidate sites and verify them by simulation against today's."""
     import numpy as np
@@ -112,7 +115,12 @@ def posts(
     name = f"{loaded.name} (posts: {objective}, k = {k})"
     plan_path = write_plan_scenario(scenario, plan, out, name=name)
     posts_table(plan).to_csv(out / "posts.csv", index=False)
-    verification = verify_plan(scenario, plan_path, replications=replications) if simulate else None
+    verification = None
+    if simulate:
+        with replay_executor(workers, scheduler) as executor:
+            verification = verify_plan(
+                scenario, plan_path, replications=replications, executor=executor
+            )
     summary = {
         "objective": objective,
         "k": k,

@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from dispatch.commands.executor_options import ReplayWorkers, Scheduler, replay_executor
 from dispatch.commands.plan import plan_app
 from dispatch.errors import InputError
 
@@ -79,6 +80,8 @@ def staffing(
         bool,
         typer.Option("--uniform/--no-uniform", help="Also find the best uniform plan to compare."),
     ] = True,
+    workers: ReplayWorkers = None,
+    scheduler: Scheduler = None,
 ) -> None:
     """The cheapest shift plan that meets a response target, verified by simulation."""
     from dispatch.plan.schedule import ShiftRules
@@ -98,19 +101,21 @@ def staffing(
     )
     if not scenario.is_file():
         raise InputError(f"scenario file not found: {scenario}")
-    plan = plan_staffing(
-        scenario,
-        out,
-        target_share=target_share,
-        target_min=target_min,
-        replications=replications,
-        iterations=iterations,
-        rules=rules,
-        time_limit_s=time_limit_s,
-        trim=trim,
-        uniform=uniform,
-        progress=typer.echo,
-    )
+    with replay_executor(workers, scheduler) as executor:
+        plan = plan_staffing(
+            scenario,
+            out,
+            target_share=target_share,
+            target_min=target_min,
+            replications=replications,
+            iterations=iterations,
+            rules=rules,
+            time_limit_s=time_limit_s,
+            trim=trim,
+            uniform=uniform,
+            progress=typer.echo,
+            executor=executor,
+        )
     plan.iterations_table().to_csv(out / "iterations.csv", index=False)
     plan.hours_table().to_csv(out / "hours.csv", index=False)
     plan.schedule.table().to_csv(out / "shifts.csv", index=False)

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from dispatch.commands.executor_options import ReplayWorkers, Scheduler, replay_executor
+
 
 def simulate(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
@@ -18,32 +20,17 @@ def simulate(
     events: Annotated[
         bool, typer.Option("--events/--no-events", help="Also write events.parquet.")
     ] = False,
-    workers: Annotated[
-        int | None,
-        typer.Option(
-            help="Local worker processes that run the replications side by side (default: 1, "
-            "this process). The results are the same for any number.",
-            min=1,
-        ),
-    ] = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(help="Address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786."),
-    ] = None,
+    workers: ReplayWorkers = None,
+    scheduler: Scheduler = None,
 ) -> None:
     """Replay SCENARIO's calls through the matcher; write calls, teams and summary to OUT."""
     import dispatch
-    from dispatch.executors import ProcessExecutor, make_executor
     from dispatch.sim.results import format_summary
 
-    # Leaving this block on an error (Ctrl-C included) ends the workers first.
-    one_process = workers is None and scheduler is None  # the default: no worker to start
-    with make_executor(workers=1 if one_process else workers, scheduler=scheduler) as pool:
-        if isinstance(pool, ProcessExecutor):
-            pool.warm_up()  # the workers import the simulator while this process reads files
+    with replay_executor(workers, scheduler) as executor:
         loaded = dispatch.load_scenario(scenario)
         result = dispatch.simulate(
-            loaded, replications=replications, seed=seed, event_log=events, executor=pool
+            loaded, replications=replications, seed=seed, event_log=events, executor=executor
         )
     written = result.write(out)
     typer.echo(format_summary(result.summary))

@@ -15,6 +15,8 @@ from typing import Annotated
 
 import typer
 
+from dispatch.commands.executor_options import Scheduler
+
 
 def sweep(
     scenario: Annotated[
@@ -40,10 +42,7 @@ def sweep(
             help="Local worker processes (default: one per CPU; 1 runs in-process).", min=1
         ),
     ] = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(help="Address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786."),
-    ] = None,
+    scheduler: Scheduler = None,
     target_share: Annotated[
         float | None,
         typer.Option(

@@ -18,7 +18,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -29,6 +29,9 @@ from dispatch.errors import InputError
 from dispatch.plan.siting import Siting, nearest_assignment, objective_value, site_posts
 from dispatch.scenario import Scenario, SyntheticCalls
 from dispatch.travel import TravelTimes
+
+if TYPE_CHECKING:
+    from dispatch.executors import Executor
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -619,12 +622,17 @@ class Verification:
 
 
 def verify_plan(
-    scenario_path: str | Path, plan_path: str | Path, *, replications: int | None = None
+    scenario_path: str | Path,
+    plan_path: str | Path,
+    *,
+    replications: int | None = None,
+    executor: Executor | None = None,
 ) -> Verification:
     """Replay the scenario and its post plan with the same seed and replications.
 
     Replication ``r`` of both draws the same streams (the plan inherits the seed), so the
-    paired differences measure the sites, not noise.
+    paired differences measure the sites, not noise. ``executor``: where the replications run
+    (`dispatch.simulate`; this process when None), with the same results.
     """
     import dispatch
     from dispatch.sim.results import replication_metrics
@@ -634,7 +642,7 @@ def verify_plan(
     for variant, path in (("today", scenario_path), ("plan", plan_path)):
         scenario = dispatch.load_scenario(path)
         target = scenario.policy.target_response_min
-        result = dispatch.simulate(scenario, replications=replications)
+        result = dispatch.simulate(scenario, replications=replications, executor=executor)
         calls = result.calls
         per_rep = [
             replication_metrics(calls[calls["replication"] == r], target)

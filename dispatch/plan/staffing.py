@@ -61,6 +61,7 @@ from dispatch.plan.schedule import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from dispatch.executors import Executor
     from dispatch.scenario import Scenario
     from dispatch.sim.prepare import Prepared
 
@@ -582,11 +583,13 @@ def _hour_label(h: int) -> str:
     return f"{DAY_NAMES[(h // 24) % 7]}{h % 24:02d}"
 
 
-def _simulate(path: Path, replications: int, seed: int | None = None) -> Any:
+def _simulate(
+    path: Path, replications: int, seed: int | None = None, executor: Executor | None = None
+) -> Any:
     import dispatch
 
     scenario = dispatch.load_scenario(path)
-    return dispatch.simulate(scenario, replications=replications, seed=seed)
+    return dispatch.simulate(scenario, replications=replications, seed=seed, executor=executor)
 
 
 def plan_staffing(
@@ -605,6 +608,7 @@ def plan_staffing(
     uniform_max: int = 40,
     check_seed: int | None = None,
     progress: Callable[[str], None] | None = None,
+    executor: Executor | None = None,
 ) -> StaffingPlan:
     """The cheapest shift plan for a scenario that meets a response target in replay.
 
@@ -642,6 +646,9 @@ def plan_staffing(
         Seed of the independent check of the final plan; the scenario's seed + 1 when None.
     progress
         Called with a line of text as the loop advances.
+    executor
+        Where each replay's replications run (`dispatch.simulate`); this process when None.
+        The plan is the same either way.
 
     Returns
     -------
@@ -713,7 +720,7 @@ def plan_staffing(
             kind=kind,
         )
         path = write_scenario(table, out / "iterations" / f"plan_{i:02d}.toml")
-        ev = evaluate(_simulate(path, reps).calls, target_min)
+        ev = evaluate(_simulate(path, reps, executor=executor).calls, target_min)
         met = ev.meets(target_share)
         raised: tuple[int, ...] = ()
         lowered: tuple[int, ...] = ()
@@ -759,7 +766,9 @@ def plan_staffing(
     passed = [it for it in done if it.evaluation.meets(target_share)]
     confirmed: int | None = None
     for it in sorted(passed, key=lambda x: (x.schedule.team_hours, x.iteration)):
-        ev = evaluate(_simulate(it.scenario_path, reps, seed=seed).calls, target_min)
+        ev = evaluate(
+            _simulate(it.scenario_path, reps, seed=seed, executor=executor).calls, target_min
+        )
         checks[it.iteration] = ev
         say(
             f"check of iteration {it.iteration} with seed {seed}: share {ev.share:.3f} "
@@ -777,7 +786,9 @@ def plan_staffing(
         chosen = len(done) - 1
     final = done[chosen]
     if chosen not in checks:
-        checks[chosen] = evaluate(_simulate(final.scenario_path, reps, seed=seed).calls, target_min)
+        checks[chosen] = evaluate(
+            _simulate(final.scenario_path, reps, seed=seed, executor=executor).calls, target_min
+        )
     check = checks[chosen]
     final_table = plan_scenario_table(
         base,
@@ -814,6 +825,7 @@ def plan_staffing(
             limit=uniform_max,
             name=name,
             progress=say,
+            executor=executor,
         )
     return StaffingPlan(
         schedule=final.schedule,
@@ -845,12 +857,14 @@ def search_uniform(
     limit: int = 40,
     name: str = "scenario",
     progress: Callable[[str], None] | None = None,
+    executor: Executor | None = None,
 ) -> UniformPlan:
     """The fewest teams per hour, the same in every hour, that meet the target in replay.
 
     Every level is replayed with the scenario's seed (the plan's common random numbers). From
     ``start``, the search steps down while the level meets the target, else up until one does
-    or ``limit`` is passed.
+    or ``limit`` is passed. ``executor``: where each replay's replications run (this process
+    when None).
 
     Returns
     -------
@@ -871,7 +885,7 @@ def search_uniform(
             prefix="U",
         )
         path = write_scenario(table, out_dir / f"uniform_{n:02d}.toml")
-        ev = evaluate(_simulate(path, replications).calls, target_min)
+        ev = evaluate(_simulate(path, replications, executor=executor).calls, target_min)
         seen[n] = (ev, path)
         say(f"uniform {n} team(s) every hour: share {ev.share:.3f} [{ev.low:.3f}, {ev.high:.3f}]")
         return ev.meets(target_share)
