@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,3 +65,21 @@ def city() -> City:
 @pytest.fixture(scope="session")
 def denver() -> RoadNetworkTimes:
     return denver_network()
+
+
+@pytest.fixture
+def dask_scheduler() -> Iterator[str]:
+    """The address of a local Dask cluster of two single-threaded worker processes.
+
+    `make test` installs the distributed extra: a missing Dask is a failure, not a skip.
+    """
+    import distributed
+
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        host="127.0.0.1",
+    ) as cluster:
+        yield cluster.scheduler_address

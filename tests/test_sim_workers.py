@@ -28,10 +28,7 @@ def assert_same(a: SimulationResult, b: SimulationResult) -> None:
     assert a.summary == b.summary
 
 
-def test_worker_processes_and_dask_give_what_this_process_gives() -> None:
-    # `make test` installs the distributed extra: a missing Dask is a failure, not a skip.
-    import distributed
-
+def test_worker_processes_and_dask_give_what_this_process_gives(dask_scheduler: str) -> None:
     from dispatch.executors import DaskExecutor
 
     scenario = dispatch.load_scenario(BASE)
@@ -45,16 +42,7 @@ def test_worker_processes_and_dask_give_what_this_process_gives() -> None:
         )
     assert sorted(finished) == [0, 1, 2, 3]
     assert_same(on_pool, here)
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            host="127.0.0.1",
-        ) as cluster,
-        DaskExecutor(cluster.scheduler_address) as dask,
-    ):
+    with DaskExecutor(dask_scheduler) as dask:
         on_dask = dispatch.simulate(scenario, replications=4, event_log=True, executor=dask)
     assert_same(on_dask, here)
     with SerialExecutor() as serial:

@@ -263,10 +263,9 @@ def test_replication_k_of_every_variant_sees_the_same_calls(scenario: Path) -> N
 
 
 # -- executors -----------------------------------------------------------------------------
-def test_serial_process_pool_and_dask_give_identical_results(scenario: Path) -> None:
-    # `make test` installs the distributed extra: a missing Dask is a failure, not a skip.
-    import distributed
-
+def test_serial_process_pool_and_dask_give_identical_results(
+    scenario: Path, dask_scheduler: str
+) -> None:
     from dispatch.executors import DaskExecutor
 
     plan = plan_sweep(scenario, {"teams.T.count": [1, 2, 3]}, replications=3, target_share=0.5)
@@ -274,16 +273,7 @@ def test_serial_process_pool_and_dask_give_identical_results(scenario: Path) -> 
     run_sweep(plan, root / "serial", executor=SerialExecutor())
     with ProcessExecutor(workers=2) as pool:
         run_sweep(plan, root / "pool", executor=pool)
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            host="127.0.0.1",
-        ) as cluster,
-        DaskExecutor(cluster.scheduler_address) as dask,
-    ):
+    with DaskExecutor(dask_scheduler) as dask:
         assert "2 workers" in dask.description
         run_sweep(plan, root / "dask", executor=dask)
     serial = result_bytes(root / "serial")
