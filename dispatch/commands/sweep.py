@@ -9,6 +9,7 @@ that signal: 130 for SIGINT, 143 for SIGTERM.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -66,7 +67,7 @@ def sweep(
     ] = None,
 ) -> None:
     """Run every variant of SCENARIO for the same replications; answer the staffing target."""
-    from dispatch.executors import make_executor
+    from dispatch.executors import ProcessExecutor, make_executor
     from dispatch.sweep import (
         Stopped,
         SweepInterruptedError,
@@ -77,8 +78,13 @@ def sweep(
         stop_on_signals,
     )
 
-    with stop_on_signals():
+    with stop_on_signals(), contextlib.ExitStack() as stack:
         try:
+            if not dry_run:
+                # Leaving this block on an error, a stop included, ends the workers first.
+                executor = stack.enter_context(make_executor(workers=workers, scheduler=scheduler))
+                if isinstance(executor, ProcessExecutor):
+                    executor.warm_up()  # the workers import the simulator while this plans
             plan = plan_sweep(
                 scenario,
                 [parse_vary(option) for option in vary or []],
@@ -96,19 +102,18 @@ def sweep(
                 for variant in plan.variants:
                     typer.echo(f"  {variant.index}: {variant.label}")
                 return
-            # Leaving this block on an error, a stop included, ends the workers first.
-            with make_executor(workers=workers, scheduler=scheduler) as executor:
-                typer.echo(
-                    f"{plan.name}: {len(plan.variants)} variant(s) x {plan.replications} "
-                    f"replication(s) = {total} runs on {executor.description}",
-                    err=True,
-                )
-                result = run_sweep(
-                    plan,
-                    out,
-                    executor=executor,
-                    progress=sys.stderr.isatty() if progress is None else progress,
-                )
+            typer.echo(
+                f"{plan.name}: {len(plan.variants)} variant(s) x {plan.replications} "
+                f"replication(s) = {total} runs on {executor.description}",
+                err=True,
+            )
+            result = run_sweep(
+                plan,
+                out,
+                executor=executor,
+                progress=sys.stderr.isatty() if progress is None else progress,
+            )
+            stack.close()  # the workers end here, inside the handler for a stop
         except Stopped as stop:
             # Stopped outside the runs themselves (planning, starting or closing the workers).
             raise SweepInterruptedError.from_signal(stop.signum) from None

@@ -59,9 +59,10 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         os.replace(tmp, path)
 
 
-def atomic_write_json(path: Path, value: Any) -> None:
-    """`atomic_write_bytes` of ``value`` as indented JSON and a final newline."""
-    atomic_write_bytes(path, (json.dumps(value, indent=1) + "\n").encode("utf-8"))
+def atomic_write_json(path: Path, value: Any, *, indent: int | None = 1) -> None:
+    """`atomic_write_bytes` of ``value`` as JSON (indented unless ``indent`` is None) and a final
+    newline. Without an indent the json module's C encoder writes it, about ten times faster."""
+    atomic_write_bytes(path, (json.dumps(value, indent=indent) + "\n").encode("utf-8"))
 
 
 def atomic_parquet(path: Path, frame: pd.DataFrame) -> None:
@@ -147,7 +148,9 @@ def save_part(parts: Path, result: dict[str, Any]) -> None:
     with held():
         if calls is not None:
             atomic_parquet(parts / f"{name}.calls.parquet", calls)
-        atomic_write_json(parts / f"{name}.json", result)
+        # One line: the sweep's own process writes a part per run while its workers compute,
+        # and the indented form took it 2 ms of CPU each (same values either way).
+        atomic_write_json(parts / f"{name}.json", result, indent=None)
 
 
 def read_part(parts: Path, variant: int, replication: int) -> dict[str, Any]:
