@@ -141,7 +141,7 @@ def test_cli_workers_write_the_same_files(
     assert main([*argv, "--events"]) == 0
     capsys.readouterr()
     for name in ("calls.parquet", "teams.parquet"):
-        pd.testing.assert_frame_equal(pd.read_parquet(here / name), pd.read_parquet(there / name))
+        assert (there / name).read_bytes() == (here / name).read_bytes(), name
     assert json.loads((here / "summary.json").read_text()) == json.loads(
         (there / "summary.json").read_text()
     )
