@@ -113,7 +113,8 @@ def sweep(
                 executor=executor,
                 progress=sys.stderr.isatty() if progress is None else progress,
             )
-            stack.close()  # the workers end here, inside the handler for a stop
+            # The workers end inside the `try`: a stop while they close reads as a stop.
+            stack.close()
         except Stopped as stop:
             # Stopped outside the runs themselves (planning, starting or closing the workers).
             raise SweepInterruptedError.from_signal(stop.signum) from None
