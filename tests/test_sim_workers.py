@@ -118,18 +118,17 @@ def test_an_input_error_in_a_worker_reads_as_it_does_here() -> None:
     assert "stations" in str(there.value) and "nearest road node" in str(there.value)
 
 
-def test_one_replication_runs_here_whatever_the_executor(monkeypatch: pytest.MonkeyPatch) -> None:
-    class Refusing(SerialExecutor):
+def test_one_replication_runs_here_whatever_the_executor() -> None:
+    class Refusing(ProcessExecutor):
         def map_unordered(self, fn, items):  # type: ignore[no-untyped-def]
             raise AssertionError("one replication was sent to a worker")
 
-    class Pool(ProcessExecutor):
-        map_unordered = Refusing.map_unordered
-
     scenario = dispatch.load_scenario(BASE)
-    with Pool(workers=2) as pool:
+    with Refusing(workers=2) as pool:
         result = dispatch.simulate(scenario, replications=1, executor=pool)
     assert_same(result, dispatch.simulate(scenario, replications=1))
+    with Refusing(workers=2) as pool, pytest.raises(AssertionError, match="sent to a worker"):
+        dispatch.simulate(scenario, replications=2, executor=pool)  # the refusal is live
 
 
 def test_cli_workers_write_the_same_files(

@@ -33,16 +33,20 @@ ReplayWorkers = Annotated[
 
 
 @contextmanager
-def replay_executor(workers: int | None, scheduler: str | None) -> Iterator[Executor]:
-    """The executor ``--workers`` and ``--scheduler`` ask for, this process when neither is given.
+def replay_executor(
+    workers: int | None, scheduler: str | None, *, default: int | None = 1
+) -> Iterator[Executor]:
+    """The executor ``--workers`` and ``--scheduler`` ask for; ``default`` workers when neither
+    is given (1: this process; None: one per CPU).
 
     Local worker processes are started at once, so that they import the simulator while this
     process reads its files. Leaving the block on an error (Ctrl-C included) ends them first.
     """
     from dispatch.executors import ProcessExecutor, make_executor
 
-    one_process = workers is None and scheduler is None
-    with make_executor(workers=1 if one_process else workers, scheduler=scheduler) as executor:
+    if workers is None and scheduler is None:
+        workers = default
+    with make_executor(workers=workers, scheduler=scheduler) as executor:
         if isinstance(executor, ProcessExecutor):
             executor.warm_up()
         yield executor

@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from dispatch.commands.executor_options import Scheduler
+from dispatch.commands.executor_options import Scheduler, replay_executor
 
 
 def sweep(
@@ -67,7 +67,6 @@ def sweep(
     ] = None,
 ) -> None:
     """Run every variant of SCENARIO for the same replications; answer the staffing target."""
-    from dispatch.executors import ProcessExecutor, make_executor
     from dispatch.sweep import (
         Stopped,
         SweepInterruptedError,
@@ -80,11 +79,8 @@ def sweep(
 
     with stop_on_signals(), contextlib.ExitStack() as stack:
         try:
-            if not dry_run:
-                # Leaving this block on an error, a stop included, ends the workers first.
-                executor = stack.enter_context(make_executor(workers=workers, scheduler=scheduler))
-                if isinstance(executor, ProcessExecutor):
-                    executor.warm_up()  # the workers import the simulator while this plans
+            if not dry_run:  # the workers start now and import the simulator while this plans
+                executor = stack.enter_context(replay_executor(workers, scheduler, default=None))
             plan = plan_sweep(
                 scenario,
                 [parse_vary(option) for option in vary or []],
