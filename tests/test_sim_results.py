@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from pathlib import Path
@@ -16,7 +17,7 @@ from simhelpers import log_frame, random_log, scenario, site, team
 from dispatch.distributions import Distribution
 from dispatch.model import ReasonCode, Shift, TeamKind
 from dispatch.scenario import PolicySpec, Scenario, ServiceSpec
-from dispatch.sim.results import CALL_COLUMNS, replication_metrics
+from dispatch.sim.results import CALL_COLUMNS, _text, _text_of, replication_metrics
 from dispatch.sim.run import simulate
 from dispatch.travel import TravelTimes
 
@@ -384,3 +385,22 @@ def test_wellness_shares_count_every_call_by_its_label():
     metrics = replication_metrics(calls, 20.0)
     assert metrics["wellness_changed_share"] == 5 / 7
     assert metrics["wellness_override_share"] == 2 / 7
+
+
+@given(
+    names=st.lists(st.text(max_size=6), min_size=1, max_size=8),
+    picks=st.lists(st.integers(min_value=-1, max_value=7), max_size=40),
+)
+def test_text_of_equals_the_strings_it_codes(names: list[str], picks: list[int]) -> None:
+    """Columns decoded from codes equal the Python strings they stand for, Parquet bytes too."""
+    codes = np.array([k % len(names) if k >= 0 else -1 for k in picks], dtype=np.int64)
+    want = _text(np.array(names, dtype=object)[codes] if len(codes) else np.array([], object))
+    got = _text_of(names, codes)
+    assert got.dtype == want.dtype
+    assert got.tolist() == want.tolist()
+    files = []
+    for column in (want, got):
+        buffer = io.BytesIO()
+        pd.DataFrame({"x": column}).to_parquet(buffer)
+        files.append(buffer.getvalue())
+    assert files[0] == files[1]

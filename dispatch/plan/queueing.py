@@ -537,5 +537,8 @@ def servers_needed_fractional(
         return service_level(x, load, service_s, target_s) - level
 
     low = max(load, float(whole - 1))
-    x = float(whole) if gap(low) >= 0 else float(brentq(gap, low, whole, xtol=1e-10))
+    # The level climbs steeply just above the load (by tens per server when the target is long
+    # against the service time): a root to 1e-10 of a server missed the level by 1e-9, so it is
+    # taken to the precision of the floats.
+    x = float(whole) if gap(low) >= 0 else float(brentq(gap, low, whole, xtol=1e-14))
     return max(x, floor) / (1.0 - shrinkage)

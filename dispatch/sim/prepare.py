@@ -193,7 +193,9 @@ def draw(prep: Prepared, calls: CallTable, rngs: dict[str, np.random.Generator])
     missing = np.isnan(on_scene)
     if missing.any():
         default = service.on_scene["default"]
-        for call_type in np.unique(calls.call_type[missing]).tolist():
+        # (a set, not np.unique: sorting 200,000 Python strings cost 0.1 s; each type's rows
+        # draw from their own uniforms, so the order the types come in changes nothing)
+        for call_type in sorted(set(calls.call_type[missing].tolist())):
             rows = missing & (calls.call_type == call_type)
             dist: Distribution = service.on_scene.get(call_type, default)
             on_scene[rows] = dist.quantile(u_scene[rows])

