@@ -7,6 +7,9 @@ bytecodes the rules and the kernel execute for it. This counts them exactly, wit
 first replication has warmed the caches), and splits them into SimPy's kernel (``simpy/``) and
 the rest (the dispatch session, the matcher, the oracle, the replay's bookkeeping). The count is
 the same on any machine and under any load; the tracing makes the run some 20 times slower.
+Bytecodes are a map, not the measure: one that builds a tuple or a list costs more machine
+instructions than one that compares two floats, so a change that saves bytecodes by building more
+objects can cost time. Judge a change by `bench_instructions.py --against` or by wall time.
 
 Scenarios: M/M/3 with 10,000 calls (the `bench_ciw` workload, smaller) and the St. Louis CRU
 baseline (6,947 calls). ``--top N`` lists the N functions with the most.
@@ -82,7 +85,10 @@ def main(argv: list[str] | None = None) -> None:
 
     print("bytecodes of one replication's event loop (sys.settrace, f_trace_opcodes)")
     with tempfile.TemporaryDirectory(prefix="bench_bytecodes_") as tmp:
-        for name, path in (("M/M/3, 10,000 calls", mm3_scenario(Path(tmp))), ("St. Louis CRU", CRU)):
+        for name, path in (
+            ("M/M/3, 10,000 calls", mm3_scenario(Path(tmp))),
+            ("St. Louis CRU", CRU),
+        ):
             counts, calls = count(path)
             show(name, counts, calls, args.top)
 
