@@ -23,7 +23,8 @@ import argparse
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -34,13 +35,8 @@ CRU = HERE.parent / "scenarios" / "stlouis_cru.toml"
 
 def count(scenario: Path) -> tuple[Counter[tuple[str, str]], int]:
     """Bytecodes by (file, function) of one replication's event loop, and its calls."""
-    import dispatch
-    from dispatch.sim import engine
-    from dispatch.sim.prepare import prepare
-    from dispatch.sim.run import run_replication
+    from bench_instructions import second_loop_inside
 
-    prep = prepare(dispatch.load_scenario(scenario))
-    run_replication(prep, 0)
     counts: Counter[tuple[str, str]] = Counter()
 
     def trace(frame: FrameType, event: str, arg: Any) -> Callable[..., Any]:
@@ -50,21 +46,15 @@ def count(scenario: Path) -> tuple[Counter[tuple[str, str]], int]:
             counts[(code.co_filename, code.co_name)] += 1
         return trace
 
-    loop = engine.Replay.run
-
-    def traced(self: engine.Replay) -> engine.Records:
+    @contextmanager
+    def traced() -> Iterator[None]:
         sys.settrace(trace)
         try:
-            return loop(self)
+            yield
         finally:
             sys.settrace(None)
 
-    engine.Replay.run = traced  # type: ignore[method-assign]
-    try:
-        calls, _, _ = run_replication(prep, 1)
-    finally:
-        engine.Replay.run = loop  # type: ignore[method-assign]
-    return counts, len(calls)
+    return counts, second_loop_inside(scenario, traced)
 
 
 def show(name: str, counts: Counter[tuple[str, str]], calls: int, top: int) -> None:
@@ -80,7 +70,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--top", type=int, default=12)
     args = parser.parse_args([] if argv is None else argv)
-    sys.path.insert(0, str(HERE))
+    sys.path.insert(0, str(HERE))  # the helpers of bench_instructions
     from bench_instructions import mm3_scenario
 
     print("bytecodes of one replication's event loop (sys.settrace, f_trace_opcodes)")

@@ -32,7 +32,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -40,8 +43,11 @@ CRU = ROOT / "scenarios" / "stlouis_cru.toml"
 MM3_CALLS = 10_000
 
 
-def child(scenario: str) -> None:
-    """In the counted process: warm up, then count one replication's event loop."""
+def second_loop_inside(
+    scenario: str | Path, around: Callable[[], AbstractContextManager[Any]]
+) -> int:
+    """Replay ``scenario`` once to warm up (imports, caches, first touches), then once more with
+    only its event loop (`Replay.run`) inside ``around()``; the calls of that replication."""
     import dispatch
     from dispatch.sim import engine
     from dispatch.sim.prepare import prepare
@@ -50,18 +56,32 @@ def child(scenario: str) -> None:
     prep = prepare(dispatch.load_scenario(scenario))
     run_replication(prep, 0)
     loop = engine.Replay.run
+
+    def inside(self: engine.Replay) -> engine.Records:
+        with around():
+            return loop(self)
+
+    engine.Replay.run = inside  # type: ignore[method-assign]
+    try:
+        calls, _, _ = run_replication(prep, 1)
+    finally:
+        engine.Replay.run = loop  # type: ignore[method-assign]
+    return len(calls)
+
+
+def child(scenario: str) -> None:
+    """In the counted process: warm up, then count one replication's event loop."""
     me = str(os.getpid())
 
-    def counted(self: engine.Replay) -> engine.Records:
+    @contextmanager
+    def counted() -> Iterator[None]:
         subprocess.run(["callgrind_control", "-i", "on", me], capture_output=True, check=True)
         try:
-            return loop(self)
+            yield
         finally:
             subprocess.run(["callgrind_control", "-i", "off", me], capture_output=True, check=True)
 
-    engine.Replay.run = counted  # type: ignore[method-assign]
-    calls, _, _ = run_replication(prep, 1)
-    print(f"calls {len(calls)}")
+    print(f"calls {second_loop_inside(scenario, counted)}")
 
 
 def count(scenario: Path, checkout: Path) -> tuple[int, int]:
